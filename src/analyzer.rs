@@ -1,0 +1,458 @@
+//! One streaming analyzer per recording: push interleaved blocks, then `finish()`.
+//!
+//! Files and live capture go through this same path. Each party (agent, and customer on
+//! two-channel recordings) has its own chain: loudness meter, frame features, voice
+//! activity, syllable nuclei and pitch statistics. The conversation rules run at the end
+//! over the parties' speech segments.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use crate::audio::Layout;
+use crate::config::Config;
+use crate::conversation::{self, Party, Span};
+use crate::features::FrameExtractor;
+use crate::loudness::{FileMeter, LoudnessMeter};
+use crate::pitch::PitchStats;
+use crate::rate::{count_in_segments, NucleusSettings, SyllableCounter};
+use crate::report::model::*;
+use crate::vad::VoiceActivity;
+
+/// The chain of streaming measurements for one party's channel.
+pub struct PartyAnalyzer {
+    loudness: LoudnessMeter,
+    frames: FrameExtractor,
+    vad: VoiceActivity,
+    syllables: SyllableCounter,
+    pitch: PitchStats,
+}
+
+impl PartyAnalyzer {
+    /// A chain for one channel at `sample_rate_hz`.
+    pub fn new(config: &Config, sample_rate_hz: u32) -> PartyAnalyzer {
+        PartyAnalyzer {
+            loudness: LoudnessMeter::new(sample_rate_hz, config.loudness.clip_level),
+            frames: FrameExtractor::new(sample_rate_hz, config.pitch.min_hz, config.pitch.max_hz),
+            vad: VoiceActivity::new(&config.vad),
+            syllables: SyllableCounter::new(NucleusSettings::default()),
+            pitch: PitchStats::new(config.pitch.min_hz, config.pitch.max_hz),
+        }
+    }
+
+    /// Adds a block of this party's samples.
+    pub fn push(&mut self, samples: &[f32]) {
+        self.loudness.push(samples);
+        let (vad, syllables, pitch) = (&mut self.vad, &mut self.syllables, &mut self.pitch);
+        self.frames.push(samples, |frame| {
+            vad.push(frame, |d| {
+                syllables.push(d);
+                pitch.push(&d);
+            });
+        });
+    }
+
+    /// Short-term loudness now, LUFS (for live views).
+    pub fn short_term_lufs(&self) -> Option<f64> {
+        self.loudness.short_term_lufs()
+    }
+
+    /// Speech segments closed so far (for live views).
+    pub fn segments(&self) -> &[Span] {
+        self.vad.segments()
+    }
+
+    /// Speech in progress: `(start_s, last_active_end_s)` (for live views).
+    pub fn open_segment(&self) -> Option<Span> {
+        self.vad.open_segment()
+    }
+
+    /// Syllable nuclei found so far (for live views).
+    pub fn nuclei_s(&self) -> &[f64] {
+        self.syllables.nuclei_s()
+    }
+
+    fn finish(
+        mut self,
+        true_peak_dbtp: Option<f64>,
+        duration_s: f64,
+        config: &Config,
+    ) -> PartyResult {
+        let (vad, syllables, pitch) = (&mut self.vad, &mut self.syllables, &mut self.pitch);
+        vad.finish(|d| {
+            syllables.push(d);
+            pitch.push(&d);
+        });
+        syllables.finish();
+        let segments = self.vad.segments().to_vec();
+        let talk_time_s = conversation::total_s(&segments);
+        let phonation_time_s = self.vad.phonation_s();
+        let nuclei = self.syllables.nuclei_s();
+        let syllables = count_in_segments(nuclei, &segments) as u64;
+        let per_minute = |seconds: f64| (seconds > 0.5).then(|| syllables as f64 * 60.0 / seconds);
+        let rate = RateReport {
+            syllables: Some(syllables),
+            speaking_rate_spm: round3_opt(per_minute(talk_time_s)),
+            articulation_rate_spm: round3_opt(per_minute(phonation_time_s)),
+            overall_rate_spm: round3_opt(per_minute(duration_s)),
+            timeline: rate_timeline(nuclei, &segments, duration_s, config.rate.timeline_window_s),
+        };
+        let mut loudness = self.loudness.report(true_peak_dbtp);
+        for v in [
+            &mut loudness.integrated_lufs,
+            &mut loudness.loudness_range_lu,
+            &mut loudness.true_peak_dbtp,
+            &mut loudness.sample_peak_dbfs,
+            &mut loudness.active_speech_level_dbov,
+            &mut loudness.activity_ratio,
+        ] {
+            *v = round3_opt(*v);
+        }
+        let mut pitch = self.pitch.report();
+        for v in [
+            &mut pitch.median_hz,
+            &mut pitch.p10_hz,
+            &mut pitch.p90_hz,
+            &mut pitch.spread_semitones,
+        ] {
+            *v = round3_opt(*v);
+        }
+        let speech = SpeechReport {
+            segments: spans_out(&segments),
+            talk_time_s: round3(talk_time_s),
+            phonation_time_s: round3(phonation_time_s),
+            first_onset_s: segments.first().map(|s| round3(s.0)),
+            last_offset_s: segments.last().map(|s| round3(s.1)),
+        };
+        PartyResult {
+            segments,
+            report: PartyReport {
+                loudness,
+                speech,
+                rate,
+                pitch,
+            },
+        }
+    }
+}
+
+struct PartyResult {
+    segments: Vec<Span>,
+    report: PartyReport,
+}
+
+/// Rolling speaking rate once a second over the last `window_s` seconds: syllables per
+/// minute of talk time in the window; `null` with less than 2 s of talk in it.
+fn rate_timeline(
+    nuclei_s: &[f64],
+    segments: &[Span],
+    duration_s: f64,
+    window_s: f64,
+) -> Vec<(f64, Option<f64>)> {
+    let mut out = Vec::new();
+    let steps = duration_s.floor() as usize;
+    let (mut lo, mut hi) = (0usize, 0usize);
+    for step in 1..=steps {
+        let t = step as f64;
+        let from = t - window_s;
+        while hi < nuclei_s.len() && nuclei_s[hi] <= t {
+            hi += 1;
+        }
+        while lo < hi && nuclei_s[lo] <= from {
+            lo += 1;
+        }
+        let talk: f64 = segments
+            .iter()
+            .filter(|s| s.1 > from && s.0 < t)
+            .map(|s| s.1.min(t) - s.0.max(from))
+            .sum();
+        let in_speech = nuclei_s[lo..hi]
+            .iter()
+            .filter(|&&n| segments.iter().any(|s| s.0 <= n && n <= s.1))
+            .count();
+        let spm = (talk >= 2.0).then(|| round3(in_speech as f64 * 60.0 / talk));
+        out.push((t, spm));
+    }
+    out
+}
+
+fn spans_out(spans: &[Span]) -> Vec<[f64; 2]> {
+    spans.iter().map(|s| [round3(s.0), round3(s.1)]).collect()
+}
+
+/// The streaming analyzer of one recording.
+pub struct Analyzer {
+    config: Config,
+    sample_rate_hz: u32,
+    channels: usize,
+    layout: Layout,
+    file_meter: FileMeter,
+    agent: PartyAnalyzer,
+    customer: Option<PartyAnalyzer>,
+    scratch_agent: Vec<f32>,
+    scratch_customer: Vec<f32>,
+    sanitized: Vec<f32>,
+    frames: u64,
+    non_finite_samples: u64,
+}
+
+impl Analyzer {
+    /// An analyzer for interleaved audio with `channels` channels (1 or 2).
+    pub fn new(config: &Config, sample_rate_hz: u32, channels: usize, layout: Layout) -> Analyzer {
+        let channels = channels.max(1);
+        Analyzer {
+            config: config.clone(),
+            sample_rate_hz,
+            channels,
+            layout,
+            file_meter: FileMeter::new(channels, sample_rate_hz),
+            agent: PartyAnalyzer::new(config, sample_rate_hz),
+            customer: layout
+                .has_customer()
+                .then(|| PartyAnalyzer::new(config, sample_rate_hz)),
+            scratch_agent: Vec::new(),
+            scratch_customer: Vec::new(),
+            sanitized: Vec::new(),
+            frames: 0,
+            non_finite_samples: 0,
+        }
+    }
+
+    /// Seconds of audio pushed so far.
+    pub fn elapsed_s(&self) -> f64 {
+        self.frames as f64 / self.sample_rate_hz as f64
+    }
+
+    /// The agent's chain (for live views).
+    pub fn agent(&self) -> &PartyAnalyzer {
+        &self.agent
+    }
+
+    /// The customer's chain, on two-channel recordings (for live views).
+    pub fn customer(&self) -> Option<&PartyAnalyzer> {
+        self.customer.as_ref()
+    }
+
+    /// Adds a block of interleaved samples; a trailing partial frame is ignored.
+    pub fn push_interleaved(&mut self, samples: &[f32]) {
+        let usable = samples.len() - samples.len() % self.channels;
+        let mut block = &samples[..usable];
+        if block.iter().any(|s| !s.is_finite()) {
+            self.sanitized.clear();
+            self.sanitized.extend(block.iter().map(|&s| {
+                if s.is_finite() {
+                    s
+                } else {
+                    self.non_finite_samples += 1;
+                    0.0
+                }
+            }));
+            block = &self.sanitized;
+        }
+        self.frames += (block.len() / self.channels) as u64;
+        self.file_meter.push_interleaved(block);
+        match self.layout {
+            Layout::Stereo { agent_channel } if self.channels >= 2 => {
+                let customer_channel = 1 - agent_channel.min(1);
+                self.scratch_agent.clear();
+                self.scratch_customer.clear();
+                for frame in block.chunks_exact(self.channels) {
+                    self.scratch_agent.push(frame[agent_channel.min(1)]);
+                    self.scratch_customer.push(frame[customer_channel]);
+                }
+                self.agent.push(&self.scratch_agent);
+                if let Some(c) = &mut self.customer {
+                    c.push(&self.scratch_customer);
+                }
+            }
+            _ if self.channels == 1 => self.agent.push(block),
+            _ => {
+                // Several channels but one party: analyse their mean.
+                self.scratch_agent.clear();
+                let n = self.channels as f32;
+                self.scratch_agent.extend(
+                    block
+                        .chunks_exact(self.channels)
+                        .map(|f| f.iter().sum::<f32>() / n),
+                );
+                self.agent.push(&self.scratch_agent);
+            }
+        }
+    }
+
+    /// Ends the stream and computes every figure and check.
+    pub fn finish(self) -> CallReport {
+        let config = self.config;
+        let duration_s = self.frames as f64 / self.sample_rate_hz as f64;
+        let agent_channel = match self.layout {
+            Layout::Stereo { agent_channel } => agent_channel,
+            _ => 0,
+        };
+        let agent = self.agent.finish(
+            self.file_meter.true_peak_dbtp(agent_channel),
+            duration_s,
+            &config,
+        );
+        let customer = self.customer.map(|c| {
+            c.finish(
+                self.file_meter.true_peak_dbtp(1 - agent_channel.min(1)),
+                duration_s,
+                &config,
+            )
+        });
+
+        let everyone: Vec<Span> = match &customer {
+            Some(c) => conversation::union(&[&agent.segments, &c.segments]),
+            None => agent.segments.clone(),
+        };
+        let gaps = conversation::gaps(&everyone);
+        let long_gaps = conversation::long_gaps(&gaps, config.silence.gap_limit_s);
+        let longest_gap_s = gaps.iter().map(|g| g.1 - g.0).fold(0.0, f64::max);
+        let greeting_latency_s = agent.segments.first().map(|s| s.0);
+        let silence = SilenceReport {
+            gaps: spans_out(&gaps),
+            long_gaps: spans_out(&long_gaps),
+            longest_gap_s: round3(longest_gap_s),
+            dead_air_s: round3(conversation::total_s(&long_gaps)),
+            greeting_latency_s: round3_opt(greeting_latency_s),
+        };
+
+        let interaction = customer.as_ref().map(|c| {
+            let overtalk =
+                conversation::overtalk(&agent.segments, &c.segments, config.overtalk.min_s);
+            let spans: Vec<Span> = overtalk.iter().map(|o| o.span).collect();
+            let agent_talk = conversation::total_s(&agent.segments);
+            let all_talk = agent_talk + conversation::total_s(&c.segments);
+            InteractionReport {
+                response_latencies_s: conversation::response_latencies(
+                    &agent.segments,
+                    &c.segments,
+                )
+                .into_iter()
+                .map(round3)
+                .collect(),
+                overtalk: spans_out(&spans),
+                overtalk_started_by: overtalk.iter().map(|o| o.started_by).collect(),
+                overtalk_s: round3(conversation::total_s(&spans)),
+                agent_interruptions: overtalk
+                    .iter()
+                    .filter(|o| o.started_by == Party::Customer)
+                    .count(),
+                agent_talk_share: (all_talk > 0.0).then(|| round3(agent_talk / all_talk)),
+            }
+        });
+
+        let checks = checks(&config, &agent.report, &silence, interaction.as_ref());
+        let mut warnings = Vec::new();
+        if self.non_finite_samples > 0 {
+            warnings.push(format!(
+                "{} samples were NaN or infinite and were read as silence",
+                self.non_finite_samples
+            ));
+        }
+        if agent.segments.is_empty() {
+            warnings.push("no speech found for the agent".to_string());
+        }
+        CallReport {
+            duration_s: Some(round3(duration_s)),
+            sample_rate: Some(self.sample_rate_hz),
+            channels: Some(self.channels),
+            layout: Some(self.layout.name().to_string()),
+            file_integrated_lufs: round3_opt(self.file_meter.integrated_lufs()),
+            loudness: Some(agent.report.loudness),
+            speech: Some(agent.report.speech),
+            rate: Some(agent.report.rate),
+            pitch: Some(agent.report.pitch),
+            silence: Some(silence),
+            customer: customer.map(|c| c.report),
+            interaction,
+            checks: Some(checks),
+            warnings,
+            ..CallReport::default()
+        }
+    }
+}
+
+fn checks(
+    config: &Config,
+    agent: &PartyReport,
+    silence: &SilenceReport,
+    interaction: Option<&InteractionReport>,
+) -> BTreeMap<String, Check> {
+    let band = |value: Option<f64>, lo: f64, hi: f64| Check {
+        value,
+        limit: json!([lo, hi]),
+        pass: value.map(|v| v >= lo && v <= hi),
+    };
+    let at_most = |value: Option<f64>, max: f64| Check {
+        value,
+        limit: json!(max),
+        pass: value.map(|v| v <= max),
+    };
+    let mut out = BTreeMap::new();
+    out.insert(
+        "speaking_rate".into(),
+        band(
+            agent.rate.speaking_rate_spm,
+            config.rate.min_spm,
+            config.rate.max_spm,
+        ),
+    );
+    out.insert(
+        "greeting_latency".into(),
+        at_most(silence.greeting_latency_s, config.silence.greeting_limit_s),
+    );
+    out.insert(
+        "dead_air".into(),
+        Check {
+            value: Some(silence.longest_gap_s),
+            limit: json!(config.silence.gap_limit_s),
+            pass: Some(silence.long_gaps.is_empty()),
+        },
+    );
+    out.insert(
+        "loudness".into(),
+        band(
+            agent.loudness.active_speech_level_dbov,
+            config.loudness.min_dbov,
+            config.loudness.max_dbov,
+        ),
+    );
+    out.insert(
+        "clipping".into(),
+        at_most(
+            agent.loudness.clipped_ratio,
+            config.loudness.max_clipped_ratio,
+        ),
+    );
+    out.insert(
+        "pitch".into(),
+        Check {
+            value: agent.pitch.median_hz,
+            limit: json!([config.pitch.min_hz, config.pitch.max_hz]),
+            pass: None,
+        },
+    );
+    out.insert(
+        "intonation".into(),
+        Check {
+            value: agent.pitch.spread_semitones,
+            limit: json!(config.pitch.min_spread_semitones),
+            pass: agent
+                .pitch
+                .spread_semitones
+                .map(|s| s >= config.pitch.min_spread_semitones),
+        },
+    );
+    if let Some(i) = interaction {
+        let talk = agent.speech.talk_time_s;
+        let share = (talk > 0.0).then(|| round3(i.overtalk_s / talk));
+        out.insert("overtalk".into(), at_most(share, config.overtalk.max_share));
+        let slowest = i.response_latencies_s.iter().copied().reduce(f64::max);
+        out.insert(
+            "response_latency".into(),
+            at_most(slowest, config.silence.response_limit_s),
+        );
+    }
+    out
+}

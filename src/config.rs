@@ -1,0 +1,382 @@
+//! Thresholds and targets, with defaults from the house standard (`STANDARD.md`).
+//!
+//! Every number that decides a pass or a fail, or shapes a measurement, is a setting. A TOML
+//! file given with `--config` overrides any subset; `agentvoice config` prints the defaults.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// All settings of an analysis.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Speaking-rate target (rule 1).
+    pub rate: RateConfig,
+    /// Greeting, dead air and response rules (rules 2 and 3).
+    pub silence: SilenceConfig,
+    /// Loudness band (rule 4).
+    pub loudness: LoudnessConfig,
+    /// Pitch and intonation (rules 5 and 6).
+    pub pitch: PitchConfig,
+    /// Voice activity detection.
+    pub vad: VadConfig,
+    /// Overtalk (rule 7).
+    pub overtalk: OvertalkConfig,
+}
+
+/// Speaking-rate target, in syllables (Chinese characters) per minute.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateConfig {
+    /// The target rate, syllables per minute.
+    pub target_spm: f64,
+    /// Lowest rate that passes, syllables per minute.
+    pub min_spm: f64,
+    /// Highest rate that passes, syllables per minute.
+    pub max_spm: f64,
+    /// Window of the rolling rate timeline, seconds.
+    pub timeline_window_s: f64,
+}
+
+/// Silence rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SilenceConfig {
+    /// A gap at least this long in which nobody speaks is dead air, seconds.
+    pub gap_limit_s: f64,
+    /// The agent must start speaking within this time of the call's start, seconds.
+    pub greeting_limit_s: f64,
+    /// The agent should answer the customer within this time, seconds.
+    pub response_limit_s: f64,
+}
+
+/// Loudness band of the agent's speech.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoudnessConfig {
+    /// Lowest active speech level that passes, dBov (ITU-T P.56).
+    pub min_dbov: f64,
+    /// Highest active speech level that passes, dBov.
+    pub max_dbov: f64,
+    /// Highest share of clipped samples that passes (0..1).
+    pub max_clipped_ratio: f64,
+    /// A sample at or above this magnitude (full scale = 1.0) counts as clipped.
+    pub clip_level: f64,
+}
+
+/// Pitch range and intonation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PitchConfig {
+    /// Lowest F0 searched, Hz.
+    pub min_hz: f64,
+    /// Highest F0 searched, Hz.
+    pub max_hz: f64,
+    /// A call whose F0 spread (10th to 90th percentile) is below this sounds monotone, semitones.
+    pub min_spread_semitones: f64,
+}
+
+/// Voice activity detection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VadConfig {
+    /// Speech must rise this far above the tracked noise floor, dB.
+    pub snr_threshold_db: f64,
+    /// Frames quieter than the speaker's own level by more than this are not theirs, dB.
+    pub speaker_range_db: f64,
+    /// Speech shorter than this is dropped, seconds.
+    pub min_speech_s: f64,
+    /// Pauses shorter than this inside speech are bridged, seconds.
+    pub hangover_s: f64,
+    /// Speech boundaries are widened by this much on each side, seconds.
+    pub pad_s: f64,
+}
+
+/// Overtalk (both parties speaking at once).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OvertalkConfig {
+    /// Overlaps shorter than this are not counted, seconds.
+    pub min_s: f64,
+    /// Highest share of the agent's talk time spent talking over the customer that passes.
+    pub max_share: f64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            rate: RateConfig::default(),
+            silence: SilenceConfig::default(),
+            loudness: LoudnessConfig::default(),
+            pitch: PitchConfig::default(),
+            vad: VadConfig::default(),
+            overtalk: OvertalkConfig::default(),
+        }
+    }
+}
+
+impl Default for RateConfig {
+    fn default() -> Self {
+        RateConfig {
+            target_spm: 120.0,
+            min_spm: 100.0,
+            max_spm: 140.0,
+            timeline_window_s: 10.0,
+        }
+    }
+}
+
+impl Default for SilenceConfig {
+    fn default() -> Self {
+        SilenceConfig {
+            gap_limit_s: 2.0,
+            greeting_limit_s: 2.0,
+            response_limit_s: 2.0,
+        }
+    }
+}
+
+impl Default for LoudnessConfig {
+    fn default() -> Self {
+        LoudnessConfig {
+            min_dbov: -32.0,
+            max_dbov: -20.0,
+            max_clipped_ratio: 0.001,
+            clip_level: 0.999,
+        }
+    }
+}
+
+impl Default for PitchConfig {
+    fn default() -> Self {
+        PitchConfig {
+            min_hz: 60.0,
+            max_hz: 420.0,
+            min_spread_semitones: 3.0,
+        }
+    }
+}
+
+impl Default for VadConfig {
+    fn default() -> Self {
+        VadConfig {
+            snr_threshold_db: 9.0,
+            speaker_range_db: 30.0,
+            min_speech_s: 0.12,
+            hangover_s: 0.6,
+            pad_s: 0.03,
+        }
+    }
+}
+
+impl Default for OvertalkConfig {
+    fn default() -> Self {
+        OvertalkConfig {
+            min_s: 0.0,
+            max_share: 0.1,
+        }
+    }
+}
+
+impl Config {
+    /// Reads a TOML file, keeping the defaults for every key it leaves out.
+    pub fn from_toml_file(path: &std::path::Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+        Config::from_toml_str(&text)
+            .map_err(|e| Error::Config(format!("{}: {}", path.display(), config_reason(&e))))
+    }
+
+    /// Parses TOML text and checks every value's range.
+    pub fn from_toml_str(text: &str) -> Result<Config> {
+        let config: Config =
+            toml::from_str(text).map_err(|e| Error::Config(one_line(&e.to_string())))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The defaults as TOML, with the house standard's numbers.
+    pub fn defaults_toml() -> String {
+        toml::to_string_pretty(&Config::default()).unwrap_or_default()
+    }
+
+    /// Checks that every value is in its allowed range; names the first key that is not.
+    pub fn validate(&self) -> Result<()> {
+        let checks: [(&str, f64, f64, f64); 19] = [
+            ("rate.target_spm", self.rate.target_spm, 1.0, 1000.0),
+            ("rate.min_spm", self.rate.min_spm, 0.0, 1000.0),
+            ("rate.max_spm", self.rate.max_spm, 0.0, 1000.0),
+            (
+                "rate.timeline_window_s",
+                self.rate.timeline_window_s,
+                1.0,
+                600.0,
+            ),
+            ("silence.gap_limit_s", self.silence.gap_limit_s, 0.1, 3600.0),
+            (
+                "silence.greeting_limit_s",
+                self.silence.greeting_limit_s,
+                0.0,
+                3600.0,
+            ),
+            (
+                "silence.response_limit_s",
+                self.silence.response_limit_s,
+                0.0,
+                3600.0,
+            ),
+            ("loudness.min_dbov", self.loudness.min_dbov, -120.0, 0.0),
+            ("loudness.max_dbov", self.loudness.max_dbov, -120.0, 0.0),
+            (
+                "loudness.max_clipped_ratio",
+                self.loudness.max_clipped_ratio,
+                0.0,
+                1.0,
+            ),
+            ("loudness.clip_level", self.loudness.clip_level, 0.01, 1.0),
+            ("pitch.min_hz", self.pitch.min_hz, 30.0, 1000.0),
+            ("pitch.max_hz", self.pitch.max_hz, 30.0, 1000.0),
+            (
+                "pitch.min_spread_semitones",
+                self.pitch.min_spread_semitones,
+                0.0,
+                48.0,
+            ),
+            ("vad.snr_threshold_db", self.vad.snr_threshold_db, 0.0, 60.0),
+            (
+                "vad.speaker_range_db",
+                self.vad.speaker_range_db,
+                3.0,
+                120.0,
+            ),
+            ("vad.min_speech_s", self.vad.min_speech_s, 0.0, 10.0),
+            ("vad.hangover_s", self.vad.hangover_s, 0.0, 10.0),
+            ("vad.pad_s", self.vad.pad_s, 0.0, 1.0),
+        ];
+        for (key, value, lo, hi) in checks {
+            if !(value.is_finite() && value >= lo && value <= hi) {
+                return Err(Error::Config(format!(
+                    "{key} = {value} is out of range: allowed {lo} to {hi}"
+                )));
+            }
+        }
+        let pairs = [
+            (
+                "rate.min_spm",
+                self.rate.min_spm,
+                "rate.max_spm",
+                self.rate.max_spm,
+            ),
+            (
+                "loudness.min_dbov",
+                self.loudness.min_dbov,
+                "loudness.max_dbov",
+                self.loudness.max_dbov,
+            ),
+            (
+                "pitch.min_hz",
+                self.pitch.min_hz,
+                "pitch.max_hz",
+                self.pitch.max_hz,
+            ),
+        ];
+        for (lo_key, lo, hi_key, hi) in pairs {
+            if lo >= hi {
+                return Err(Error::Config(format!(
+                    "{lo_key} ({lo}) must be below {hi_key} ({hi})"
+                )));
+            }
+        }
+        for (key, value) in [
+            ("overtalk.min_s", self.overtalk.min_s),
+            ("overtalk.max_share", self.overtalk.max_share),
+        ] {
+            if !(value.is_finite() && (0.0..=3600.0).contains(&value)) {
+                return Err(Error::Config(format!(
+                    "{key} = {value} is out of range: allowed 0 and up"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn config_reason(e: &Error) -> String {
+    match e {
+        Error::Config(m) => m.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// TOML errors span several lines with a source excerpt; keep the message on one line.
+fn one_line(message: &str) -> String {
+    let lines: Vec<&str> = message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    // toml's messages look like "TOML parse error at line 2, column 1 | ... | unknown field ..."
+    let last = lines.last().copied().unwrap_or("invalid TOML");
+    let first = lines.first().copied().unwrap_or("");
+    if lines.len() > 1 && first != last {
+        format!(
+            "{last} ({})",
+            first
+                .trim_start_matches("TOML parse error at ")
+                .trim_end_matches(':')
+        )
+    } else {
+        last.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_round_trip_and_validate() {
+        let text = Config::defaults_toml();
+        let parsed = Config::from_toml_str(&text).unwrap();
+        assert_eq!(parsed, Config::default());
+        assert_eq!(parsed.silence.gap_limit_s, 2.0);
+        assert_eq!(parsed.rate.target_spm, 120.0);
+    }
+
+    #[test]
+    fn partial_file_keeps_other_defaults() {
+        let c = Config::from_toml_str("[silence]\ngap_limit_s = 3.0\n").unwrap();
+        assert_eq!(c.silence.gap_limit_s, 3.0);
+        assert_eq!(c.silence.greeting_limit_s, 2.0);
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let e = Config::from_toml_str("[silence]\ngap_limt_s = 3.0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("gap_limt_s"), "{e}");
+        assert!(!e.contains('\n'), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_is_named() {
+        let e = Config::from_toml_str("[silence]\ngap_limit_s = \"two\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("gap_limit_s") || e.contains("line 2"), "{e}");
+        assert!(!e.contains('\n'), "{e}");
+    }
+
+    #[test]
+    fn negative_gap_limit_is_refused_with_range() {
+        let e = Config::from_toml_str("[silence]\ngap_limit_s = -1.0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("silence.gap_limit_s") && e.contains("allowed"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,100 @@
+//! Small streaming primitives: biquad filters and percentile histograms.
+
+mod histogram;
+
+pub use histogram::LogHistogram;
+
+/// A second-order IIR section (RBJ cookbook), processed sample by sample.
+#[derive(Debug, Clone, Copy)]
+pub struct Biquad {
+    b0: f32,
+    b1: f32,
+    b2: f32,
+    a1: f32,
+    a2: f32,
+    z1: f32,
+    z2: f32,
+}
+
+impl Biquad {
+    fn from_coefficients(b: [f64; 3], a: [f64; 3]) -> Biquad {
+        let a0 = a[0];
+        Biquad {
+            b0: (b[0] / a0) as f32,
+            b1: (b[1] / a0) as f32,
+            b2: (b[2] / a0) as f32,
+            a1: (a[1] / a0) as f32,
+            a2: (a[2] / a0) as f32,
+            z1: 0.0,
+            z2: 0.0,
+        }
+    }
+
+    /// A high-pass at `cutoff_hz` with quality `q` (0.7071 = Butterworth).
+    pub fn high_pass(sample_rate_hz: f64, cutoff_hz: f64, q: f64) -> Biquad {
+        let w0 = 2.0 * std::f64::consts::PI * cutoff_hz / sample_rate_hz;
+        let (sin, cos) = w0.sin_cos();
+        let alpha = sin / (2.0 * q);
+        Biquad::from_coefficients(
+            [(1.0 + cos) / 2.0, -(1.0 + cos), (1.0 + cos) / 2.0],
+            [1.0 + alpha, -2.0 * cos, 1.0 - alpha],
+        )
+    }
+
+    /// A low-pass at `cutoff_hz` with quality `q`.
+    pub fn low_pass(sample_rate_hz: f64, cutoff_hz: f64, q: f64) -> Biquad {
+        let w0 = 2.0 * std::f64::consts::PI * cutoff_hz / sample_rate_hz;
+        let (sin, cos) = w0.sin_cos();
+        let alpha = sin / (2.0 * q);
+        Biquad::from_coefficients(
+            [(1.0 - cos) / 2.0, 1.0 - cos, (1.0 - cos) / 2.0],
+            [1.0 + alpha, -2.0 * cos, 1.0 - alpha],
+        )
+    }
+
+    /// Filters one sample (transposed direct form II).
+    #[inline]
+    pub fn process(&mut self, x: f32) -> f32 {
+        let y = self.b0 * x + self.z1;
+        self.z1 = self.b1 * x - self.a1 * y + self.z2;
+        self.z2 = self.b2 * x - self.a2 * y;
+        y
+    }
+}
+
+/// Converts a power ratio to decibels, with a floor instead of minus infinity.
+#[inline]
+pub fn power_db(power: f64) -> f64 {
+    10.0 * power.max(1e-20).log10()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gain_at(filter: Biquad, rate: f64, freq: f64) -> f64 {
+        let mut f = filter;
+        let n = (rate * 0.5) as usize;
+        let mut energy_in = 0.0;
+        let mut energy_out = 0.0;
+        for i in 0..n {
+            let x = (2.0 * std::f64::consts::PI * freq * i as f64 / rate).sin() as f32;
+            let y = f.process(x);
+            if i > n / 2 {
+                energy_in += (x * x) as f64;
+                energy_out += (y * y) as f64;
+            }
+        }
+        power_db(energy_out / energy_in)
+    }
+
+    #[test]
+    fn butterworth_is_3db_down_at_cutoff() {
+        let hp = Biquad::high_pass(8000.0, 300.0, std::f64::consts::FRAC_1_SQRT_2);
+        assert!((gain_at(hp, 8000.0, 300.0) + 3.01).abs() < 0.2);
+        assert!(gain_at(hp, 8000.0, 2000.0).abs() < 0.2);
+        let lp = Biquad::low_pass(16000.0, 3400.0, std::f64::consts::FRAC_1_SQRT_2);
+        assert!((gain_at(lp, 16000.0, 3400.0) + 3.01).abs() < 0.2);
+        assert!(gain_at(lp, 16000.0, 7000.0) < -20.0);
+    }
+}

@@ -1,0 +1,33 @@
+//! One error type for everything that can go wrong with one recording or one setting.
+
+use std::path::PathBuf;
+
+/// Why a recording could not be analysed, or why a setting was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The file could not be opened or read.
+    #[error("cannot read file: {0}")]
+    Io(#[from] std::io::Error),
+    /// The file is empty (zero bytes).
+    #[error("empty file (0 bytes)")]
+    Empty,
+    /// The file is not audio in a format we read, or its container is broken.
+    #[error("not a readable audio file: {0}")]
+    Format(String),
+    /// The audio is in a format we recognise but do not support.
+    #[error("unsupported audio: {0}")]
+    Unsupported(String),
+    /// The audio decoded, but holds nothing to analyse.
+    #[error("no audio samples in the file")]
+    NoSamples,
+    /// A setting is unknown, of the wrong type or out of range.
+    #[error("config: {0}")]
+    Config(String),
+    /// A path given on the command line does not exist.
+    #[error("{}: no such file or folder", .0.display())]
+    NoSuchPath(PathBuf),
+}
+
+/// Result with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

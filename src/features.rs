@@ -1,0 +1,259 @@
+//! Frame features at a 10 ms hop: band energy and periodicity (voicing and F0).
+//!
+//! Every later stage (voice activity, syllable nuclei, pitch) reads these frames, so a
+//! recording is filtered and framed once per channel.
+
+use crate::dsp::{power_db, Biquad};
+
+/// Frame hop, seconds.
+pub const HOP_S: f64 = 0.01;
+
+/// The features of one 10 ms frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Frame {
+    /// Frame number from the start of the recording.
+    pub index: u64,
+    /// Start of the frame, seconds.
+    pub start_s: f64,
+    /// End of the frame, seconds.
+    pub end_s: f64,
+    /// Mean power in the telephone speech band (about 200-3400 Hz), dB re full scale.
+    pub energy_db: f32,
+    /// Peak normalised autocorrelation in the pitch range (0..1): how periodic the frame is.
+    pub voicing: f32,
+    /// Fundamental frequency when the frame is periodic enough, Hz.
+    pub f0_hz: Option<f32>,
+}
+
+/// Streaming frame extractor for one channel.
+pub struct FrameExtractor {
+    sample_rate_hz: f64,
+    hop_samples: usize,
+    band: [Biquad; 3],
+    anti_alias: [Biquad; 2],
+    decimation: usize,
+    decimated_rate_hz: f64,
+    phase: usize,
+    ring: Vec<f32>,
+    ring_pos: usize,
+    window: Vec<f32>,
+    min_lag: usize,
+    max_lag: usize,
+    window_len: usize,
+    frame_energy: f64,
+    frame_fill: usize,
+    frame_index: u64,
+    samples_seen: u64,
+    voicing_threshold: f32,
+    energy_gate_db: f32,
+}
+
+impl FrameExtractor {
+    /// An extractor at `sample_rate_hz`, searching F0 between `min_hz` and `max_hz`.
+    pub fn new(sample_rate_hz: u32, min_hz: f64, max_hz: f64) -> FrameExtractor {
+        let rate = sample_rate_hz as f64;
+        let q = std::f64::consts::FRAC_1_SQRT_2;
+        let top_hz = (rate * 0.45).min(3400.0);
+        let band = [
+            Biquad::high_pass(rate, 200.0, q),
+            Biquad::high_pass(rate, 200.0, q),
+            Biquad::low_pass(rate, top_hz, q),
+        ];
+        let decimation = ((rate / 4000.0).round() as usize).max(1);
+        let decimated_rate_hz = rate / decimation as f64;
+        let anti_alias = [
+            Biquad::low_pass(rate, 900.0, q),
+            Biquad::low_pass(rate, 900.0, q),
+        ];
+        let min_lag = (decimated_rate_hz / max_hz).floor().max(2.0) as usize;
+        let max_lag = (decimated_rate_hz / min_hz).ceil() as usize;
+        let window_len = (decimated_rate_hz * 0.03).round() as usize;
+        let ring_len = (window_len + max_lag + 2).next_power_of_two();
+        FrameExtractor {
+            sample_rate_hz: rate,
+            hop_samples: ((rate * HOP_S).round() as usize).max(1),
+            band,
+            anti_alias,
+            decimation,
+            decimated_rate_hz,
+            phase: 0,
+            ring: vec![0.0; ring_len],
+            ring_pos: 0,
+            window: vec![0.0; window_len + max_lag + 2],
+            min_lag,
+            max_lag,
+            window_len,
+            frame_energy: 0.0,
+            frame_fill: 0,
+            frame_index: 0,
+            samples_seen: 0,
+            voicing_threshold: 0.5,
+            energy_gate_db: -75.0,
+        }
+    }
+
+    /// Samples per frame hop.
+    pub fn hop_samples(&self) -> usize {
+        self.hop_samples
+    }
+
+    /// Adds samples; calls `on_frame` for every completed frame.
+    pub fn push(&mut self, samples: &[f32], mut on_frame: impl FnMut(Frame)) {
+        for &x in samples {
+            let mut y = x;
+            for f in &mut self.band {
+                y = f.process(y);
+            }
+            self.frame_energy += (y as f64) * (y as f64);
+            let mut d = x;
+            for f in &mut self.anti_alias {
+                d = f.process(d);
+            }
+            self.phase += 1;
+            if self.phase == self.decimation {
+                self.phase = 0;
+                let mask = self.ring.len() - 1;
+                self.ring[self.ring_pos & mask] = d;
+                self.ring_pos = self.ring_pos.wrapping_add(1);
+            }
+            self.frame_fill += 1;
+            self.samples_seen += 1;
+            if self.frame_fill == self.hop_samples {
+                let frame = self.close_frame();
+                on_frame(frame);
+            }
+        }
+    }
+
+    fn close_frame(&mut self) -> Frame {
+        let energy_db = power_db(self.frame_energy / self.hop_samples as f64) as f32;
+        let end = self.samples_seen as f64 / self.sample_rate_hz;
+        let start = end - self.hop_samples as f64 / self.sample_rate_hz;
+        let (voicing, f0_hz) = if energy_db > self.energy_gate_db {
+            self.periodicity()
+        } else {
+            (0.0, None)
+        };
+        let frame = Frame {
+            index: self.frame_index,
+            start_s: start,
+            end_s: end,
+            energy_db,
+            voicing,
+            f0_hz,
+        };
+        self.frame_index += 1;
+        self.frame_fill = 0;
+        self.frame_energy = 0.0;
+        frame
+    }
+
+    /// Normalised cross-correlation over the last 30 ms (decimated to about 4 kHz).
+    fn periodicity(&mut self) -> (f32, Option<f32>) {
+        let span = self.window_len + self.max_lag;
+        if (self.ring_pos as u64) < span as u64
+            && self.samples_seen < (span * self.decimation) as u64
+        {
+            return (0.0, None);
+        }
+        let mask = self.ring.len() - 1;
+        let start = self.ring_pos.wrapping_sub(span);
+        for (i, w) in self.window.iter_mut().take(span).enumerate() {
+            *w = self.ring[start.wrapping_add(i) & mask];
+        }
+        let w = &self.window[..span];
+        let n = self.window_len;
+        // x = the most recent n samples; y(lag) = the n samples `lag` earlier.
+        let x = &w[span - n..span];
+        let e0: f32 = x.iter().map(|v| v * v).sum();
+        if e0 <= 1e-12 {
+            return (0.0, None);
+        }
+        let mut best = (0.0f32, 0usize);
+        let mut nccf = [0.0f32; 512];
+        let lags = (self.min_lag..=self.max_lag.min(self.min_lag + 511)).collect::<Vec<_>>();
+        for (k, &lag) in lags.iter().enumerate() {
+            let y = &w[span - n - lag..span - lag];
+            let mut xy = 0.0f32;
+            let mut yy = 0.0f32;
+            for (a, b) in x.iter().zip(y) {
+                xy += a * b;
+                yy += b * b;
+            }
+            let r = if yy > 1e-12 {
+                xy / (e0 * yy).sqrt()
+            } else {
+                0.0
+            };
+            nccf[k] = r;
+            if r > best.0 {
+                best = (r, k);
+            }
+        }
+        if best.0 < self.voicing_threshold {
+            return (best.0.max(0.0), None);
+        }
+        // Prefer the shortest lag whose peak is nearly as strong: avoids octave-down errors.
+        let mut chosen = best.1;
+        for k in 1..lags.len().saturating_sub(1) {
+            if nccf[k] >= 0.9 * best.0 && nccf[k] >= nccf[k - 1] && nccf[k] >= nccf[k + 1] {
+                chosen = k;
+                break;
+            }
+        }
+        let mut lag = lags[chosen] as f32;
+        if chosen > 0 && chosen + 1 < lags.len() {
+            let (a, b, c) = (nccf[chosen - 1], nccf[chosen], nccf[chosen + 1]);
+            let denom = a - 2.0 * b + c;
+            if denom.abs() > 1e-9 {
+                lag += (0.5 * (a - c) / denom).clamp(-0.5, 0.5);
+            }
+        }
+        (best.0, Some((self.decimated_rate_hz / lag as f64) as f32))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn f0_of_a_harmonic_tone() {
+        for &(rate, f0) in &[(8000u32, 120.0f64), (16000, 220.0), (44100, 180.0)] {
+            let mut fx = FrameExtractor::new(rate, 60.0, 420.0);
+            let signal: Vec<f32> = (0..rate as usize)
+                .map(|i| {
+                    let t = i as f64 / rate as f64;
+                    (0.3 * (2.0 * std::f64::consts::PI * f0 * t).sin()
+                        + 0.2 * (2.0 * std::f64::consts::PI * 2.0 * f0 * t).sin()
+                        + 0.1 * (2.0 * std::f64::consts::PI * 3.0 * f0 * t).sin())
+                        as f32
+                })
+                .collect();
+            let mut f0s = Vec::new();
+            fx.push(&signal, |f| f0s.extend(f.f0_hz));
+            assert!(f0s.len() > 90, "{rate}: {} voiced frames", f0s.len());
+            f0s.sort_by(f32::total_cmp);
+            let median = f0s[f0s.len() / 2] as f64;
+            assert!((median / f0 - 1.0).abs() < 0.02, "{rate}: {median} vs {f0}");
+        }
+    }
+
+    #[test]
+    fn noise_is_not_voiced_and_frames_tile_time() {
+        let mut fx = FrameExtractor::new(8000, 60.0, 420.0);
+        let mut state = 12345u32;
+        let noise: Vec<f32> = (0..8000)
+            .map(|_| {
+                state = state.wrapping_mul(1664525).wrapping_add(1013904223);
+                (state as f32 / u32::MAX as f32 - 0.5) * 0.2
+            })
+            .collect();
+        let mut frames = Vec::new();
+        fx.push(&noise, |f| frames.push(f));
+        assert_eq!(frames.len(), 100);
+        assert!((frames[99].end_s - 1.0).abs() < 1e-9);
+        let voiced = frames.iter().filter(|f| f.f0_hz.is_some()).count();
+        assert!(voiced < 10, "{voiced} noise frames called voiced");
+    }
+}

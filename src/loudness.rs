@@ -1,0 +1,320 @@
+//! Loudness: ITU-R BS.1770 / EBU R128 through the `ebur128` crate, and the ITU-T P.56
+//! active speech level.
+//!
+//! Mono convention: each party's figures treat that party's channel as one BS.1770 channel
+//! with weight 1.0 (no dual-mono +3 dB), so a -23 dBFS 1 kHz sine on one channel reads
+//! -26 LUFS. The file's loudness (`file_integrated_lufs`) sums all channels with weight 1.0,
+//! so a -23 dBFS sine on both channels of a stereo file reads -23 LUFS.
+
+use ebur128::{EbuR128, Mode};
+use serde::{Deserialize, Serialize};
+
+/// Turns ebur128's "minus infinity" and errors into "not measured".
+fn finite(value: Result<f64, ebur128::Error>) -> Option<f64> {
+    value.ok().filter(|v| v.is_finite())
+}
+
+fn amplitude_db(linear: f64) -> Option<f64> {
+    (linear > 0.0 && linear.is_finite()).then(|| 20.0 * linear.log10())
+}
+
+/// Loudness figures of one party.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LoudnessReport {
+    /// Integrated loudness (BS.1770, gated), LUFS; `null` when too short to gate.
+    pub integrated_lufs: Option<f64>,
+    /// Loudness range (EBU Tech 3342), LU.
+    pub loudness_range_lu: Option<f64>,
+    /// Highest true (inter-sample) peak, dBTP.
+    pub true_peak_dbtp: Option<f64>,
+    /// Highest sample magnitude, dBFS.
+    pub sample_peak_dbfs: Option<f64>,
+    /// Share of samples at or above the clip level (0..1).
+    pub clipped_ratio: Option<f64>,
+    /// Active speech level (ITU-T P.56 method B), dBov.
+    pub active_speech_level_dbov: Option<f64>,
+    /// Share of the time the P.56 detector found speech active (0..1).
+    pub activity_ratio: Option<f64>,
+}
+
+/// Streaming loudness meter for one channel.
+pub struct LoudnessMeter {
+    meter: Option<EbuR128>,
+    speech_level: ActiveSpeechLevel,
+    clip_level: f32,
+    clipped: u64,
+    samples: u64,
+    peak: f32,
+}
+
+impl LoudnessMeter {
+    /// A meter for one channel at `sample_rate_hz`; samples at or above `clip_level` count
+    /// as clipped.
+    pub fn new(sample_rate_hz: u32, clip_level: f64) -> LoudnessMeter {
+        LoudnessMeter {
+            meter: EbuR128::new(1, sample_rate_hz, Mode::I | Mode::LRA).ok(),
+            speech_level: ActiveSpeechLevel::new(sample_rate_hz),
+            clip_level: clip_level as f32,
+            clipped: 0,
+            samples: 0,
+            peak: 0.0,
+        }
+    }
+
+    /// Adds a block of samples of this channel.
+    pub fn push(&mut self, samples: &[f32]) {
+        if let Some(m) = &mut self.meter {
+            // A meter error here can only be a rate/channel mismatch fixed at construction.
+            let _ = m.add_frames_f32(samples);
+        }
+        self.speech_level.push(samples);
+        for &s in samples {
+            let a = s.abs();
+            if a > self.peak {
+                self.peak = a;
+            }
+            if a >= self.clip_level {
+                self.clipped += 1;
+            }
+        }
+        self.samples += samples.len() as u64;
+    }
+
+    /// Short-term loudness (last 3 s), LUFS, for timelines; `None` before 3 s or in silence.
+    pub fn short_term_lufs(&self) -> Option<f64> {
+        self.meter
+            .as_ref()
+            .and_then(|m| finite(m.loudness_shortterm()))
+    }
+
+    /// The figures so far; `true_peak_dbtp` comes from the file meter.
+    pub fn report(&self, true_peak_dbtp: Option<f64>) -> LoudnessReport {
+        let (asl, activity) = self.speech_level.level_dbov();
+        LoudnessReport {
+            integrated_lufs: self
+                .meter
+                .as_ref()
+                .and_then(|m| finite(m.loudness_global())),
+            loudness_range_lu: self
+                .meter
+                .as_ref()
+                .and_then(|m| finite(m.loudness_range()))
+                .filter(|_| self.samples > 0),
+            true_peak_dbtp,
+            sample_peak_dbfs: amplitude_db(self.peak as f64),
+            clipped_ratio: (self.samples > 0).then(|| self.clipped as f64 / self.samples as f64),
+            active_speech_level_dbov: asl,
+            activity_ratio: activity,
+        }
+    }
+}
+
+/// Whole-file meter: loudness over all channels, and true and sample peaks per channel.
+pub struct FileMeter {
+    meter: Option<EbuR128>,
+    channels: usize,
+}
+
+impl FileMeter {
+    /// A meter for `channels` interleaved channels.
+    pub fn new(channels: usize, sample_rate_hz: u32) -> FileMeter {
+        FileMeter {
+            meter: EbuR128::new(channels as u32, sample_rate_hz, Mode::I | Mode::TRUE_PEAK).ok(),
+            channels,
+        }
+    }
+
+    /// Adds interleaved frames.
+    pub fn push_interleaved(&mut self, samples: &[f32]) {
+        if let Some(m) = &mut self.meter {
+            let _ = m.add_frames_f32(samples);
+        }
+    }
+
+    /// Integrated loudness of the whole file, all channels with weight 1.0, LUFS.
+    pub fn integrated_lufs(&self) -> Option<f64> {
+        self.meter
+            .as_ref()
+            .and_then(|m| finite(m.loudness_global()))
+    }
+
+    /// True peak of one channel, dBTP.
+    pub fn true_peak_dbtp(&self, channel: usize) -> Option<f64> {
+        if channel >= self.channels {
+            return None;
+        }
+        self.meter
+            .as_ref()
+            .and_then(|m| m.true_peak(channel as u32).ok())
+            .and_then(amplitude_db)
+    }
+}
+
+/// ITU-T P.56 method B active speech level, streaming.
+///
+/// The envelope is the rectified signal smoothed twice with a 30 ms time constant; for each
+/// of 16 thresholds spaced 6 dB apart the active time counts samples whose envelope is at or
+/// above the threshold, plus a 200 ms hangover. The level is where the long-term level over
+/// the active time exceeds the threshold by the margin of 15.9 dB.
+#[derive(Debug, Clone)]
+pub struct ActiveSpeechLevel {
+    g: f64,
+    p: f64,
+    q: f64,
+    hangover_samples: u64,
+    thresholds: [f64; Self::THRESHOLDS],
+    active: [u64; Self::THRESHOLDS],
+    hang: [u64; Self::THRESHOLDS],
+    sum_squares: f64,
+    samples: u64,
+}
+
+impl ActiveSpeechLevel {
+    const THRESHOLDS: usize = 16;
+    const MARGIN_DB: f64 = 15.9;
+
+    /// A meter at `sample_rate_hz`.
+    pub fn new(sample_rate_hz: u32) -> ActiveSpeechLevel {
+        let rate = sample_rate_hz as f64;
+        let mut thresholds = [0.0; Self::THRESHOLDS];
+        for (j, t) in thresholds.iter_mut().enumerate() {
+            *t = 2f64.powi(-(j as i32));
+        }
+        ActiveSpeechLevel {
+            g: (-1.0 / (rate * 0.03)).exp(),
+            p: 0.0,
+            q: 0.0,
+            hangover_samples: (0.2 * rate).round() as u64,
+            thresholds,
+            active: [0; Self::THRESHOLDS],
+            hang: [0; Self::THRESHOLDS],
+            sum_squares: 0.0,
+            samples: 0,
+        }
+    }
+
+    /// Adds samples.
+    pub fn push(&mut self, samples: &[f32]) {
+        let g = self.g;
+        for &s in samples {
+            let x = s as f64;
+            self.sum_squares += x * x;
+            self.p = g * self.p + (1.0 - g) * x.abs();
+            self.q = g * self.q + (1.0 - g) * self.p;
+            // Thresholds fall by halves: once q is above one, it is above all lower ones.
+            for j in 0..Self::THRESHOLDS {
+                if self.q >= self.thresholds[j] {
+                    self.active[j] += 1;
+                    self.hang[j] = 0;
+                } else if self.hang[j] < self.hangover_samples {
+                    self.active[j] += 1;
+                    self.hang[j] += 1;
+                }
+            }
+        }
+        self.samples += samples.len() as u64;
+    }
+
+    /// The active speech level in dBov (0 dBov = full-scale square wave) and the activity
+    /// factor; `None` for silence.
+    pub fn level_dbov(&self) -> (Option<f64>, Option<f64>) {
+        if self.sum_squares <= 0.0 || self.samples == 0 {
+            return (None, None);
+        }
+        let level_at = |j: usize| -> Option<f64> {
+            (self.active[j] > 0).then(|| 10.0 * (self.sum_squares / self.active[j] as f64).log10())
+        };
+        let threshold_db = |j: usize| 20.0 * self.thresholds[j].log10();
+        // Difference between the active level and the threshold: grows as thresholds fall.
+        let mut previous: Option<(f64, f64, usize)> = None;
+        for j in 0..Self::THRESHOLDS {
+            let Some(a) = level_at(j) else { continue };
+            let delta = a - threshold_db(j);
+            if delta >= Self::MARGIN_DB {
+                let (level, j_at) = match previous {
+                    Some((a0, d0, j0)) if delta > d0 => {
+                        // Interpolate between the two thresholds where the margin is crossed.
+                        let f = (Self::MARGIN_DB - d0) / (delta - d0);
+                        let level = a0 + f * (a - a0);
+                        (level, if f < 0.5 { j0 } else { j })
+                    }
+                    _ => (a, j),
+                };
+                let activity = self.active[j_at] as f64 / self.samples as f64;
+                return (Some(level), Some(activity.min(1.0)));
+            }
+            previous = Some((a, delta, j));
+        }
+        (None, None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sine(rate: u32, freq: f64, dbfs: f64, seconds: f64) -> Vec<f32> {
+        let amplitude = 10f64.powf(dbfs / 20.0);
+        (0..(rate as f64 * seconds) as usize)
+            .map(|i| {
+                (amplitude * (2.0 * std::f64::consts::PI * freq * i as f64 / rate as f64).sin())
+                    as f32
+            })
+            .collect()
+    }
+
+    #[test]
+    fn mono_sine_at_minus_23_dbfs_reads_minus_26_lufs() {
+        let mut m = LoudnessMeter::new(48_000, 0.999);
+        m.push(&sine(48_000, 1000.0, -23.0, 10.0));
+        let r = m.report(None);
+        assert!(
+            (r.integrated_lufs.unwrap() + 26.0).abs() < 0.1,
+            "{:?}",
+            r.integrated_lufs
+        );
+        assert_eq!(r.clipped_ratio, Some(0.0));
+    }
+
+    #[test]
+    fn stereo_sine_at_minus_23_dbfs_reads_minus_23_lufs() {
+        let mono = sine(48_000, 1000.0, -23.0, 10.0);
+        let stereo: Vec<f32> = mono.iter().flat_map(|&s| [s, s]).collect();
+        let mut f = FileMeter::new(2, 48_000);
+        f.push_interleaved(&stereo);
+        assert!((f.integrated_lufs().unwrap() + 23.0).abs() < 0.05);
+        let tp = f.true_peak_dbtp(0).unwrap();
+        assert!((tp + 23.0).abs() < 0.3, "{tp}");
+    }
+
+    #[test]
+    fn silence_has_no_loudness() {
+        let mut m = LoudnessMeter::new(8_000, 0.999);
+        m.push(&vec![0.0; 80_000]);
+        let r = m.report(None);
+        assert_eq!(r.integrated_lufs, None);
+        assert_eq!(r.active_speech_level_dbov, None);
+    }
+
+    #[test]
+    fn active_speech_level_of_continuous_sine() {
+        // A continuous sine is active all the time: its active level is its RMS level,
+        // 3.01 dB below its peak.
+        let mut a = ActiveSpeechLevel::new(8_000);
+        a.push(&sine(8_000, 440.0, -20.0, 5.0));
+        let (level, activity) = a.level_dbov();
+        assert!((level.unwrap() + 23.01).abs() < 0.2, "{level:?}");
+        assert!(activity.unwrap() > 0.98);
+    }
+
+    #[test]
+    fn active_speech_level_ignores_silence() {
+        // Half tone, half silence: the active level stays at the tone's level.
+        let mut a = ActiveSpeechLevel::new(8_000);
+        a.push(&sine(8_000, 440.0, -20.0, 5.0));
+        a.push(&vec![0.0; 40_000]);
+        let (level, activity) = a.level_dbov();
+        assert!((level.unwrap() + 23.01).abs() < 0.3, "{level:?}");
+        assert!((activity.unwrap() - 0.52).abs() < 0.05, "{activity:?}");
+    }
+}

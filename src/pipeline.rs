@@ -1,0 +1,160 @@
+//! From paths to results: finding the recordings, decoding and analysing each one.
+
+use std::path::{Path, PathBuf};
+
+use crate::analyzer::Analyzer;
+use crate::audio::{AgentChannel, AudioSource, Layout, MonoRole};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::report::model::{CallReport, SourceInfo};
+
+/// File extensions picked up when a folder is searched.
+pub const AUDIO_EXTENSIONS: &[&str] = &["wav", "wave", "flac", "mp3"];
+
+/// How one analysis run reads its recordings.
+#[derive(Debug, Clone, Default)]
+pub struct AnalysisOptions {
+    /// Thresholds and targets.
+    pub config: Config,
+    /// Which stereo channel is the agent.
+    pub agent_channel: AgentChannel,
+    /// What a mono recording holds.
+    pub mono: MonoRole,
+}
+
+/// A path that could not be searched, with the reason.
+#[derive(Debug)]
+pub struct InputProblem {
+    /// The path.
+    pub path: PathBuf,
+    /// What went wrong, one line.
+    pub reason: String,
+}
+
+/// Expands files and folders into recordings: folders recursively, in a deterministic
+/// (sorted) order, following symbolic links but never around a loop.
+pub fn collect_inputs(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<InputProblem>) {
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
+    for path in paths {
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) => {
+                problems.push(InputProblem {
+                    path: path.clone(),
+                    reason: io_reason(&e),
+                });
+                continue;
+            }
+        };
+        if !meta.is_dir() {
+            files.push(path.clone());
+            continue;
+        }
+        let walker = walkdir::WalkDir::new(path)
+            .follow_links(true)
+            .sort_by_file_name();
+        for entry in walker {
+            match entry {
+                Ok(e) if e.file_type().is_file() && has_audio_extension(e.path()) => {
+                    files.push(e.into_path())
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let p = e
+                        .path()
+                        .map(Path::to_path_buf)
+                        .unwrap_or_else(|| path.clone());
+                    let reason = if e.loop_ancestor().is_some() {
+                        "symbolic link loop, skipped".to_string()
+                    } else if let Some(io) = e.io_error() {
+                        io_reason(io)
+                    } else {
+                        e.to_string()
+                    };
+                    problems.push(InputProblem { path: p, reason });
+                }
+            }
+        }
+    }
+    (files, problems)
+}
+
+fn has_audio_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| AUDIO_EXTENSIONS.iter().any(|a| a.eq_ignore_ascii_case(e)))
+}
+
+/// A lowercase one-line reason for an I/O error.
+pub fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or folder".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// The agent's name from the path: the parent folder's name.
+pub fn agent_from_path(path: &Path) -> Option<String> {
+    path.parent()
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str())
+        .filter(|n| !n.is_empty() && *n != "." && *n != "..")
+        .map(str::to_string)
+}
+
+/// Size and modification time of a file.
+pub fn source_info(path: &Path) -> Option<SourceInfo> {
+    let meta = std::fs::metadata(path).ok()?;
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos());
+    Some(SourceInfo {
+        size_bytes: meta.len(),
+        modified_unix_ns: modified,
+    })
+}
+
+/// Decodes and analyses one recording with the streaming analyzer.
+pub fn analyze_source(mut source: AudioSource, options: &AnalysisOptions) -> Result<CallReport> {
+    let spec = source.spec();
+    let layout = Layout::for_channels(spec.channels, options.agent_channel, options.mono);
+    let mut analyzer = Analyzer::new(&options.config, spec.sample_rate, spec.channels, layout);
+    let mut any = false;
+    while let Some(block) = source.next_block()? {
+        any |= !block.is_empty();
+        analyzer.push_interleaved(block);
+    }
+    if !any {
+        return Err(Error::NoSamples);
+    }
+    let mut report = analyzer.finish();
+    report.codec = Some(source.codec_name().to_string());
+    if source.bad_packets() > 0 {
+        report.warnings.push(format!(
+            "{} undecodable packets skipped",
+            source.bad_packets()
+        ));
+    }
+    Ok(report)
+}
+
+/// Analyses one file; never fails: a file that cannot be analysed gets a report whose
+/// `error` says why.
+pub fn analyze_file(path: &Path, options: &AnalysisOptions) -> CallReport {
+    let result = AudioSource::open(path).and_then(|s| analyze_source(s, options));
+    let mut report = match result {
+        Ok(r) => r,
+        Err(e) => CallReport {
+            error: Some(e.to_string()),
+            ..CallReport::default()
+        },
+    };
+    report.file = path.display().to_string();
+    report.agent = agent_from_path(path);
+    report.source = source_info(path);
+    report
+}

@@ -1,0 +1,148 @@
+//! Exporters: `calls.jsonl` (one JSON object per recording) and `calls.csv` (one flat row
+//! per recording), both written atomically (a temporary file, then a rename).
+
+use std::io::Write;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::report::model::{CallReport, InteractionReport, PartyReport};
+
+/// Writes `bytes` to `path` so that readers see either the old file or the new one whole.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+/// One JSON line (no trailing newline).
+pub fn to_json_line(report: &CallReport) -> String {
+    serde_json::to_string(report).unwrap_or_else(|e| {
+        format!(
+            "{{\"file\":{:?},\"error\":\"cannot serialise result: {e}\"}}",
+            report.file
+        )
+    })
+}
+
+/// All reports as JSON lines.
+pub fn to_jsonl(reports: &[CallReport]) -> String {
+    let mut out = String::new();
+    for r in reports {
+        out.push_str(&to_json_line(r));
+        out.push('\n');
+    }
+    out
+}
+
+/// Flattens nested objects into dotted keys; arrays become compact JSON text.
+pub fn flatten(value: &Value, prefix: &str, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(v, &key, out);
+            }
+        }
+        Value::Null => out.push((prefix.to_string(), String::new())),
+        Value::String(s) => out.push((prefix.to_string(), s.clone())),
+        Value::Array(_) => out.push((prefix.to_string(), value.to_string())),
+        other => out.push((prefix.to_string(), other.to_string())),
+    }
+}
+
+/// The CSV columns: every flattened key of a fully populated report, without the long
+/// per-frame lists (the rate timeline), in a fixed order.
+pub fn csv_columns() -> Vec<String> {
+    let full = CallReport {
+        customer: Some(PartyReport::default()),
+        interaction: Some(InteractionReport::default()),
+        loudness: Some(Default::default()),
+        speech: Some(Default::default()),
+        rate: Some(Default::default()),
+        pitch: Some(Default::default()),
+        silence: Some(Default::default()),
+        source: Some(Default::default()),
+        checks: Some(
+            [
+                "clipping",
+                "dead_air",
+                "greeting_latency",
+                "intonation",
+                "loudness",
+                "overtalk",
+                "pitch",
+                "response_latency",
+                "speaking_rate",
+            ]
+            .iter()
+            .map(|k| {
+                (
+                    k.to_string(),
+                    crate::report::model::Check {
+                        value: None,
+                        limit: Value::Null,
+                        pass: None,
+                    },
+                )
+            })
+            .collect(),
+        ),
+        ..CallReport::default()
+    };
+    let mut cells = Vec::new();
+    flatten(
+        &serde_json::to_value(&full).unwrap_or(Value::Null),
+        "",
+        &mut cells,
+    );
+    cells
+        .into_iter()
+        .map(|(k, _)| k)
+        .filter(|k| !k.ends_with("rate.timeline"))
+        .collect()
+}
+
+/// All reports as CSV text with a header row.
+pub fn to_csv(reports: &[CallReport]) -> Result<String, csv::Error> {
+    let columns = csv_columns();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&columns)?;
+    for r in reports {
+        let mut cells = Vec::new();
+        flatten(
+            &serde_json::to_value(r).unwrap_or(Value::Null),
+            "",
+            &mut cells,
+        );
+        let row: Vec<String> = columns
+            .iter()
+            .map(|c| {
+                cells
+                    .iter()
+                    .find(|(k, _)| k == c)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default()
+            })
+            .collect();
+        w.write_record(&row)?;
+    }
+    let bytes = w.into_inner().map_err(|e| e.into_error())?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
