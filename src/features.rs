@@ -8,6 +8,9 @@ use crate::dsp::{power_db, Biquad};
 /// Frame hop, seconds.
 pub const HOP_S: f64 = 0.01;
 
+/// Score taken off a pitch candidate per octave of lag above the shortest lag searched.
+const OCTAVE_COST: f32 = 0.01;
+
 /// The features of one 10 ms frame.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Frame {
@@ -193,12 +196,19 @@ impl FrameExtractor {
         if best.0 < self.voicing_threshold {
             return (best.0.max(0.0), None);
         }
-        // Prefer the shortest lag whose peak is nearly as strong: avoids octave-down errors.
+        // Among the local peaks, take the strongest after a small cost per octave of lag
+        // (as Praat's "octave cost"), which settles near-ties towards the true period
+        // rather than a multiple of it without jumping to a harmonic.
         let mut chosen = best.1;
+        let mut chosen_score = f32::MIN;
         for k in 1..lags.len().saturating_sub(1) {
-            if nccf[k] >= 0.9 * best.0 && nccf[k] >= nccf[k - 1] && nccf[k] >= nccf[k + 1] {
-                chosen = k;
-                break;
+            if nccf[k] >= nccf[k - 1] && nccf[k] >= nccf[k + 1] && nccf[k] > 0.0 {
+                let octaves = (lags[k] as f32 / lags[0] as f32).log2();
+                let score = nccf[k] - OCTAVE_COST * octaves;
+                if score > chosen_score {
+                    chosen_score = score;
+                    chosen = k;
+                }
             }
         }
         let mut lag = lags[chosen] as f32;

@@ -5,6 +5,9 @@ use serde::{Deserialize, Serialize};
 use crate::dsp::LogHistogram;
 use crate::vad::Decision;
 
+/// Frames further than this from the median F0 are taken as octave errors, semitones.
+const OCTAVE_FOLD_SEMITONES: f64 = 9.0;
+
 /// Pitch figures of one party.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PitchReport {
@@ -51,10 +54,18 @@ impl PitchStats {
                 ..PitchReport::default()
             };
         }
-        let p10 = self.histogram.percentile_hz(0.1);
-        let p90 = self.histogram.percentile_hz(0.9);
+        // Pitch trackers jump an octave now and then (on telephone audio, where the
+        // fundamental is filtered out, mostly up); frames more than 9 semitones from the
+        // median are folded back by an octave before the percentiles are read.
+        let median = self.histogram.percentile_hz(0.5);
+        let folded = match median {
+            Some(m) => self.histogram.fold_octave_errors(m, OCTAVE_FOLD_SEMITONES),
+            None => self.histogram.clone(),
+        };
+        let p10 = folded.percentile_hz(0.1);
+        let p90 = folded.percentile_hz(0.9);
         PitchReport {
-            median_hz: self.histogram.percentile_hz(0.5),
+            median_hz: folded.percentile_hz(0.5),
             p10_hz: p10,
             p90_hz: p90,
             spread_semitones: p10.zip(p90).map(|(lo, hi)| 12.0 * (hi / lo).log2()),

@@ -34,6 +34,29 @@ impl LogHistogram {
         self.total += 1;
     }
 
+    /// Moves the counts more than `max_semitones` above `centre_hz` down an octave and those
+    /// more than `max_semitones` below it up an octave (octave-error correction).
+    pub fn fold_octave_errors(&self, centre_hz: f64, max_semitones: f64) -> LogHistogram {
+        let mut out = LogHistogram {
+            counts: vec![0; self.counts.len()],
+            ..self.clone()
+        };
+        let centre = 12.0 * (centre_hz / self.min_hz).log2() * self.bins_per_semitone;
+        let limit = max_semitones * self.bins_per_semitone;
+        let octave = 12.0 * self.bins_per_semitone;
+        for (bin, &count) in self.counts.iter().enumerate() {
+            let mut position = bin as f64;
+            if position - centre > limit {
+                position -= octave;
+            } else if centre - position > limit {
+                position += octave;
+            }
+            let target = (position.round().max(0.0) as usize).min(self.counts.len() - 1);
+            out.counts[target] += count;
+        }
+        out
+    }
+
     /// How many values were added.
     pub fn count(&self) -> u64 {
         self.total
