@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 /// All settings of an analysis.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Speaking-rate target (rule 1).
@@ -101,19 +101,6 @@ pub struct OvertalkConfig {
     pub min_s: f64,
     /// Highest share of the agent's talk time spent talking over the customer that passes.
     pub max_share: f64,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            rate: RateConfig::default(),
-            silence: SilenceConfig::default(),
-            loudness: LoudnessConfig::default(),
-            pitch: PitchConfig::default(),
-            vad: VadConfig::default(),
-            overtalk: OvertalkConfig::default(),
-        }
-    }
 }
 
 impl Default for RateConfig {

@@ -34,7 +34,9 @@ fn analyze(
 #[test]
 fn ebu_tech_3341_cases_1_to_5() {
     let rate = 48_000;
-    let cases: [(&str, &[(f64, f64)], f64); 5] = [
+    // (name, [(level_dbfs, seconds), ...], expected_lufs)
+    type Case<'a> = (&'a str, &'a [(f64, f64)], f64);
+    let cases: [Case; 5] = [
         ("case 1", &[(-23.0, 20.0)], -23.0),
         ("case 2", &[(-33.0, 20.0)], -33.0),
         (
