@@ -21,6 +21,7 @@ pub mod conversation;
 pub mod dsp;
 pub mod error;
 pub mod features;
+pub mod live;
 pub mod loudness;
 pub mod pipeline;
 pub mod pitch;
