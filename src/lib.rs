@@ -16,6 +16,8 @@
 
 pub mod analyzer;
 pub mod audio;
+#[cfg(feature = "capture")]
+pub mod capture;
 pub mod config;
 pub mod conversation;
 pub mod dsp;

@@ -19,6 +19,10 @@ pub const SHORT_TERM_WINDOW_S: f64 = 3.0;
 /// Loudness is judged only when the agent's speech fills this much of the short-term window,
 /// seconds (pauses would otherwise read as "too quiet").
 pub const MIN_SPEECH_FOR_LOUDNESS_S: f64 = 2.0;
+/// Short-term loudness below this is silence, not a level (the BS.1770 absolute gate), LUFS.
+pub const ABSOLUTE_GATE_LUFS: f64 = -70.0;
+/// A party counts as speaking "now" when its last active frame is this recent, seconds.
+pub const NOW_TOLERANCE_S: f64 = 0.3;
 /// The rolling speaking rate needs this much talk time in its window, seconds.
 pub const MIN_TALK_FOR_RATE_S: f64 = 2.0;
 
@@ -195,10 +199,9 @@ pub fn status(
 
     let (overtalk_now, overtalk_s, overtalk_count) = match customer {
         Some(c) => {
-            let now = match (agent_open, customer_open) {
-                (Some(a), Some(b)) => a.1.min(b.1) - a.0.max(b.0) + 1e-9 >= config.overtalk.min_s,
-                _ => false,
-            };
+            let speaking_now =
+                |o: Option<Span>| o.is_some_and(|o| horizon - o.1 <= NOW_TOLERANCE_S);
+            let now = speaking_now(agent_open) && speaking_now(customer_open);
             let mut a_all = agent.segments.to_vec();
             a_all.extend(agent_open);
             let mut c_all = c.segments.to_vec();
@@ -207,7 +210,8 @@ pub fn status(
                 .iter()
                 .map(|o| o.span)
                 .collect();
-            (now, Some(conversation::total_s(&spans)), spans.len())
+            // `+ 0.0`: an empty float sum is -0.0, which would print as "-0.0".
+            (now, Some(conversation::total_s(&spans) + 0.0), spans.len())
         }
         None => (false, None, 0),
     };
@@ -224,7 +228,7 @@ pub fn status(
         overtalk_count,
         rate_spm,
         rate_window_s,
-        short_term_lufs: agent.short_term_lufs,
+        short_term_lufs: agent.short_term_lufs.filter(|&l| l >= ABSOLUTE_GATE_LUFS),
         speech_in_loudness_window_s,
     }
 }
@@ -339,10 +343,26 @@ pub fn cues(status: &LiveStatus, config: &Config) -> Vec<Cue> {
     out
 }
 
-/// Remembers which cues were on, to report when each turns on and off.
+/// A cue about the voice (rate, loudness, overtalk) stays on at least this long after its
+/// condition last held, so it does not flicker at a band's edge, seconds. The greeting and
+/// silence alarms end the moment someone speaks.
+pub const CUE_HOLD_S: f64 = 1.5;
+
+impl Cue {
+    /// How long the cue stays on after its condition last held, seconds.
+    pub fn hold_s(self) -> f64 {
+        match self {
+            Cue::Greet | Cue::Silence => 0.0,
+            _ => CUE_HOLD_S,
+        }
+    }
+}
+
+/// Remembers which cues are on, to report when each turns on and off.
 #[derive(Debug, Clone, Default)]
 pub struct CueTracker {
-    on: Vec<Cue>,
+    /// Cues on, with the last time their condition held.
+    on: Vec<(Cue, f64)>,
 }
 
 impl CueTracker {
@@ -351,26 +371,38 @@ impl CueTracker {
         CueTracker::default()
     }
 
-    /// Takes the cues on now; returns `(turned_on, turned_off)`.
-    pub fn update(&mut self, now: &[Cue]) -> (Vec<Cue>, Vec<Cue>) {
-        let started: Vec<Cue> = now
-            .iter()
-            .copied()
-            .filter(|c| !self.on.contains(c))
-            .collect();
-        let ended: Vec<Cue> = self
-            .on
-            .iter()
-            .copied()
-            .filter(|c| !now.contains(c))
-            .collect();
-        self.on = now.to_vec();
+    /// Takes the cues whose condition holds at `t_s`; returns `(turned_on, turned_off)`.
+    pub fn update(&mut self, now: &[Cue], t_s: f64) -> (Vec<Cue>, Vec<Cue>) {
+        let mut started = Vec::new();
+        for &cue in now {
+            match self.on.iter_mut().find(|(c, _)| *c == cue) {
+                Some(entry) => entry.1 = t_s,
+                None => {
+                    self.on.push((cue, t_s));
+                    started.push(cue);
+                }
+            }
+        }
+        let mut ended = Vec::new();
+        self.on.retain(|&(cue, last_s)| {
+            let keep = now.contains(&cue) || t_s - last_s < cue.hold_s();
+            if !keep {
+                ended.push(cue);
+            }
+            keep
+        });
+        self.on.sort_by_key(|&(c, _)| c);
         (started, ended)
     }
 
-    /// The cues on now.
-    pub fn on(&self) -> &[Cue] {
-        &self.on
+    /// The cues on now, in display order.
+    pub fn on(&self) -> Vec<Cue> {
+        self.on.iter().map(|&(c, _)| c).collect()
+    }
+
+    /// True when `cue` is on.
+    pub fn is_on(&self, cue: Cue) -> bool {
+        self.on.iter().any(|&(c, _)| c == cue)
     }
 }
 
@@ -580,18 +612,30 @@ mod tests {
         let s = status(&agent, Some(&alone), at(5.0), &config);
         assert!(!s.overtalk_now);
         assert_eq!(s.overtalk_count, 1);
+        // The customer paused 0.5 s ago (still inside the segment): not overtalk now.
+        let paused = view(&c, Some((4.0, 4.5)), &[]);
+        let s = status(&agent, Some(&paused), at(5.0), &config);
+        assert!(!s.overtalk_now);
     }
 
     #[test]
-    fn tracker_reports_changes_only() {
+    fn tracker_reports_changes_and_holds_voice_cues() {
         let mut t = CueTracker::new();
-        assert_eq!(t.update(&[Cue::Greet]), (vec![Cue::Greet], vec![]));
-        assert_eq!(t.update(&[Cue::Greet]), (vec![], vec![]));
+        assert_eq!(t.update(&[Cue::Greet], 2.0), (vec![Cue::Greet], vec![]));
+        assert_eq!(t.update(&[Cue::Greet], 2.1), (vec![], vec![]));
+        // Alarms end at once.
         assert_eq!(
-            t.update(&[Cue::Silence]),
-            (vec![Cue::Silence], vec![Cue::Greet])
+            t.update(&[Cue::SlowDown], 2.2),
+            (vec![Cue::SlowDown], vec![Cue::Greet])
         );
-        assert_eq!(t.on(), &[Cue::Silence]);
+        // A voice cue is held for CUE_HOLD_S after its condition last held.
+        assert_eq!(t.update(&[], 2.2 + CUE_HOLD_S - 0.01), (vec![], vec![]));
+        assert!(t.is_on(Cue::SlowDown));
+        assert_eq!(
+            t.update(&[], 2.2 + CUE_HOLD_S),
+            (vec![], vec![Cue::SlowDown])
+        );
+        assert!(t.on().is_empty());
     }
 
     #[test]
