@@ -271,6 +271,13 @@ impl Capture {
         })
     }
 
+    /// Lets go of a failed stream without waiting for it: a driver whose device vanished may
+    /// never return the worker thread, and stopping would wait for it forever.
+    pub fn abandon(self) {
+        let Capture { _stream, .. } = self;
+        std::mem::forget(_stream);
+    }
+
     /// The format of the samples [`Capture::read`] returns (always `f32` once read).
     pub fn spec(&self) -> &StreamSpec {
         &self.spec

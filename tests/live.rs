@@ -402,3 +402,141 @@ fn no_device_fails_with_one_clear_line() {
         .unwrap();
     assert_one_clear_line(&out, "no input device named \"no-such-card\"");
 }
+
+/// A FIFO as the device's source: `seconds` of audio are written, then the writer holds the
+/// FIFO open without writing for `hold_s` (a device that stops delivering).
+fn feed_then_stall(fifo: &Path, bytes: Vec<u8>, hold_s: f64) -> std::thread::JoinHandle<()> {
+    let fifo = fifo.to_path_buf();
+    std::thread::spawn(move || {
+        use std::io::Write;
+        for _ in 0..10 {
+            // Opening blocks until the reader opens; a reader that only probes the device
+            // closes again (the write fails): open again.
+            let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(&fifo) else {
+                return;
+            };
+            if f.write_all(&bytes).is_ok() {
+                std::thread::sleep(std::time::Duration::from_secs_f64(hold_s));
+                return;
+            }
+        }
+    })
+}
+
+fn f32_bytes(samples: &[f32]) -> Vec<u8> {
+    samples.iter().flat_map(|s| s.to_le_bytes()).collect()
+}
+
+#[test]
+fn a_device_that_stops_delivering_keeps_what_was_captured() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("probe.raw");
+    std::fs::write(&raw, vec![0u8; 4096]).unwrap();
+    let (rate, channels, format) = device_format(&alsa_config(dir.path(), &raw));
+    if format != "f32" {
+        eprintln!("skipped: the FIFO feed writes f32, the device opens {format}");
+        return;
+    }
+    let fifo = dir.path().join("feed.raw");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let conf = dir.path().join("fifo.conf");
+    std::fs::rename(alsa_config(dir.path(), &fifo), &conf).unwrap();
+    let audio = call(rate, &[(0.3, 1.8)], &[], 2.0);
+    assert_eq!(audio.len(), 2 * rate as usize * channels);
+    let feeder = feed_then_stall(&fifo, f32_bytes(&audio), 9.0);
+
+    let recording = dir.path().join("partial.wav");
+    let out_dir = dir.path().join("out");
+    let out = agentvoice()
+        .args(["live", "--json"])
+        .arg("-o")
+        .arg(&out_dir)
+        .arg("--record")
+        .arg(&recording)
+        .env("ALSA_CONFIG_PATH", &conf)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("agentvoice: input device alsa:default stopped delivering audio"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("what was captured is kept"), "{stderr}");
+    // The partial call: a result with its warning, and a readable recording of at least
+    // the audio that was sent.
+    let events = json_lines(&out);
+    let end = events.last().unwrap();
+    assert_eq!(end["stopped"], "fault");
+    let report = &end["report"];
+    let captured_s = report["duration_s"].as_f64().unwrap();
+    assert!(captured_s >= 2.0, "{captured_s}");
+    assert!(report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w.as_str().unwrap().starts_with("capture stopped early")));
+    let first = report["silence"]["greeting_latency_s"].as_f64().unwrap();
+    assert!((first - 0.3).abs() < 0.1, "greeting at {first}");
+    let stored = std::fs::read_to_string(out_dir.join("calls.jsonl")).unwrap();
+    assert_eq!(stored.lines().count(), 1);
+    let wav = hound::WavReader::open(&recording).unwrap();
+    let frames = wav.duration() as f64 / f64::from(rate);
+    assert!(
+        (frames - captured_s).abs() < 0.002,
+        "{frames} vs {captured_s}"
+    );
+    drop(feeder);
+}
+
+#[test]
+fn ctrl_c_stops_cleanly_and_writes_the_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("in.raw");
+    std::fs::write(&raw, vec![0u8; 4096]).unwrap();
+    let conf = alsa_config(dir.path(), &raw);
+    let (rate, _, format) = device_format(&conf);
+    write_raw(&raw, &call(rate, &[(0.5, 3.0)], &[], 4.0), &format);
+    let out_dir = dir.path().join("out");
+    let bin = assert_cmd::cargo::cargo_bin("agentvoice");
+    let mut child = std::process::Command::new(bin)
+        .args(["live", "--json"])
+        .arg("-o")
+        .arg(&out_dir)
+        .env("ALSA_CONFIG_PATH", &conf)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the start event (Ctrl-C is handled from then on), let it run, interrupt.
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    assert!(first.contains("\"event\":\"start\""), "{first}");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let end: Value = serde_json::from_str(rest.lines().last().unwrap()).unwrap();
+    assert_eq!(end["event"], "call");
+    assert_eq!(end["stopped"], "interrupted");
+    assert!(end["report"]["duration_s"].as_f64().unwrap() > 0.0);
+    let stored = std::fs::read_to_string(out_dir.join("calls.jsonl")).unwrap();
+    assert_eq!(stored.lines().count(), 1);
+}

@@ -209,7 +209,7 @@ pub fn live(args: LiveArgs) -> anyhow::Result<ExitCode> {
             }
             if last_data.elapsed() > STALL_LIMIT {
                 break Stop::Fault(format!(
-                    "input device {}: no audio for {} s",
+                    "input device {} stopped delivering audio (nothing for {} s)",
                     capture.device(),
                     STALL_LIMIT.as_secs()
                 ));
@@ -233,7 +233,11 @@ pub fn live(args: LiveArgs) -> anyhow::Result<ExitCode> {
     let dropped = capture.dropped_frames();
     let xruns = capture.xruns();
     let device = capture.device().to_string();
-    drop(capture);
+    if matches!(stopped, Stop::Fault(_)) {
+        capture.abandon();
+    } else {
+        drop(capture);
+    }
     view.finish()?;
 
     let duration_s = frames as f64 / f64::from(rate);
@@ -322,7 +326,9 @@ pub fn live(args: LiveArgs) -> anyhow::Result<ExitCode> {
             Some(p) => format!("{} and {}", p.display(), jsonl.display()),
             None => jsonl.display().to_string(),
         };
-        eprintln!("agentvoice: {f} after {duration_s:.1} s; what was captured is kept in {kept}");
+        eprintln!(
+            "agentvoice: {f} after {duration_s:.1} s of audio; what was captured is kept in {kept}"
+        );
         code = ExitCode::from(1);
     }
     Ok(code)
