@@ -386,7 +386,8 @@ where
             ErrorKind::DeviceChanged | ErrorKind::RealtimeDenied => {}
             ErrorKind::DeviceNotAvailable | ErrorKind::StreamInvalidated => {
                 if !error_counters.failed.load(Ordering::Acquire) {
-                    if let Ok(mut m) = error_counters.fault.lock() {
+                    // The reader locks only after `failed` is set, so this cannot wait.
+                    if let Ok(mut m) = error_counters.fault.try_lock() {
                         *m = Some(match e.kind() {
                             ErrorKind::DeviceNotAvailable => {
                                 "the device disappeared (unplugged or stopped)".to_string()
