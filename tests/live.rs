@@ -318,9 +318,14 @@ fn results_are_appended_and_plain_lines_are_written_without_a_terminal() {
     let (rate, _, format) = device_format(&conf);
     write_raw(&raw, &call(rate, &[(0.5, 2.5)], &[], 4.0), &format);
     let out_dir = dir.path().join("out");
-    for _ in 0..2 {
-        let out = agentvoice()
-            .args(["live", "--seconds", "3"])
+    // The second run names the device (by its id, as `devices` lists it).
+    for device in [None, Some("alsa:default")] {
+        let mut cmd = agentvoice();
+        cmd.args(["live", "--seconds", "3"]);
+        if let Some(d) = device {
+            cmd.args(["--device", d]);
+        }
+        let out = cmd
             .arg("-o")
             .arg(&out_dir)
             .env("ALSA_CONFIG_PATH", &conf)
