@@ -123,6 +123,10 @@ pub struct LiveStatus {
     pub short_term_lufs: Option<f64>,
     /// The agent's speech in the short-term loudness window, seconds.
     pub speech_in_loudness_window_s: f64,
+    /// The loudness of the agent's speech: short-term loudness with the pauses in its window
+    /// taken out (`short_term - 10 log10(speech share)`), LUFS; `None` with less than
+    /// [`MIN_SPEECH_FOR_LOUDNESS_S`] of speech in the window.
+    pub speech_lufs: Option<f64>,
 }
 
 /// The horizon: how far voice activity has decided, given the audio pushed, seconds.
@@ -197,6 +201,16 @@ pub fn status(
     let speech_in_loudness_window_s =
         speech_within_s(&recent, horizon - SHORT_TERM_WINDOW_S, horizon);
 
+    let short_term_lufs = agent.short_term_lufs.filter(|&l| l >= ABSOLUTE_GATE_LUFS);
+    // The short-term meter averages power over its whole window, pauses included: the speech
+    // alone is louder by the share of the window it fills.
+    let speech_lufs = short_term_lufs
+        .filter(|_| speech_in_loudness_window_s + 1e-9 >= MIN_SPEECH_FOR_LOUDNESS_S)
+        .map(|l| {
+            let share = (speech_in_loudness_window_s / SHORT_TERM_WINDOW_S).clamp(1e-3, 1.0);
+            l - 10.0 * share.log10()
+        });
+
     let (overtalk_now, overtalk_s, overtalk_count) = match customer {
         Some(c) => {
             let speaking_now =
@@ -228,8 +242,9 @@ pub fn status(
         overtalk_count,
         rate_spm,
         rate_window_s,
-        short_term_lufs: agent.short_term_lufs.filter(|&l| l >= ABSOLUTE_GATE_LUFS),
+        short_term_lufs,
         speech_in_loudness_window_s,
+        speech_lufs,
     }
 }
 
@@ -326,15 +341,13 @@ pub fn cues(status: &LiveStatus, config: &Config) -> Vec<Cue> {
             out.push(Cue::SpeedUp);
         }
     }
-    if status.speech_in_loudness_window_s + 1e-9 >= MIN_SPEECH_FOR_LOUDNESS_S {
-        // Short-term LUFS of speech reads close to its P.56 active level in dBov (on the
-        // evaluation calls the median difference of the integrated figures is 0.1 dB).
-        if let Some(l) = status.short_term_lufs {
-            if l < config.loudness.min_dbov {
-                out.push(Cue::SpeakUp);
-            } else if l > config.loudness.max_dbov {
-                out.push(Cue::Softer);
-            }
+    // Speech loudness in LUFS reads close to the P.56 active speech level in dBov that the
+    // band is set in (on the evaluation calls the integrated figures differ by 0.1 dB median).
+    if let Some(l) = status.speech_lufs {
+        if l < config.loudness.min_dbov {
+            out.push(Cue::SpeakUp);
+        } else if l > config.loudness.max_dbov {
+            out.push(Cue::Softer);
         }
     }
     if status.overtalk_now {
@@ -343,16 +356,16 @@ pub fn cues(status: &LiveStatus, config: &Config) -> Vec<Cue> {
     out
 }
 
-/// A cue about the voice (rate, loudness, overtalk) stays on at least this long after its
-/// condition last held, so it does not flicker at a band's edge, seconds. The greeting and
-/// silence alarms end the moment someone speaks.
+/// A cue about the voice (rate, loudness) stays on at least this long after its condition
+/// last held, so it does not flicker at a band's edge, seconds. The greeting, silence and
+/// overtalk alarms end the moment their condition does.
 pub const CUE_HOLD_S: f64 = 1.5;
 
 impl Cue {
     /// How long the cue stays on after its condition last held, seconds.
     pub fn hold_s(self) -> f64 {
         match self {
-            Cue::Greet | Cue::Silence => 0.0,
+            Cue::Greet | Cue::Silence | Cue::Overtalk => 0.0,
             _ => CUE_HOLD_S,
         }
     }
@@ -588,6 +601,18 @@ mod tests {
         agent.short_term_lufs = Some(-12.0);
         let s = status(&agent, None, at(10.0), &config);
         assert!(cues(&s, &config).contains(&Cue::Softer));
+        // 2.4 s of speech in the window: the pauses are taken out of the reading.
+        let most = [(0.0, 9.4)];
+        let mut agent = view(&most, None, &[]);
+        agent.short_term_lufs = Some(-32.5);
+        let s = status(&agent, None, at(10.0), &config);
+        let expected = -32.5 - 10.0 * (2.4f64 / 3.0).log10();
+        assert!((s.speech_lufs.unwrap() - expected).abs() < 1e-9);
+        assert!(
+            !cues(&s, &config).contains(&Cue::SpeakUp),
+            "{:?}",
+            s.speech_lufs
+        );
         // Only 1 s of speech in the last 3 s: a quiet reading is the pause, not the voice.
         let sparse = [(0.0, 8.0)];
         let mut agent = view(&sparse, None, &[]);

@@ -553,6 +553,7 @@ impl View {
                 "event": "status", "t_s": round2(s.elapsed_s), "horizon_s": round2(s.horizon_s),
                 "peak_dbfs": peaks.iter().map(|p| p.map(round2)).collect::<Vec<_>>(),
                 "short_term_lufs": s.short_term_lufs.map(round2),
+                "speech_lufs": s.speech_lufs.map(round2),
                 "rate_spm": s.rate_spm.map(round2),
                 "silence_s": s.silence_s.map(round2),
                 "greeted": greeted, "greeting_s": round2(greeting_s),
@@ -577,7 +578,7 @@ impl View {
                 "{:>6.0}s  level {} dBFS  loudness {} LUFS  rate {}/min  silence {}s  greeting {}{}  dropped {}  | {}",
                 s.elapsed_s,
                 level,
-                fmt_opt(s.short_term_lufs, 1),
+                fmt_opt(s.speech_lufs, 1),
                 fmt_opt(s.rate_spm, 0),
                 fmt_opt(s.silence_s, 1),
                 greeting,
@@ -655,16 +656,14 @@ impl View {
             alarm("SPEAK UP")
         } else if on(Cue::Softer) {
             alarm("SOFTER")
-        } else if s.speech_in_loudness_window_s + 1e-9 >= live::MIN_SPEECH_FOR_LOUDNESS_S
-            && s.short_term_lufs.is_some()
-        {
+        } else if s.speech_lufs.is_some() {
             good("ok")
         } else {
             "(waiting for speech)".to_string()
         };
         lines.push(format!(
             "loudness  {:>6} LUFS   band {}..{}   {}",
-            fmt_opt(s.short_term_lufs, 1),
+            fmt_opt(s.speech_lufs, 1),
             c.loudness.min_dbov,
             c.loudness.max_dbov,
             loud_judge
