@@ -524,8 +524,10 @@ fn ctrl_c_stops_cleanly_and_writes_the_result() {
     std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
     assert!(first.contains("\"event\":\"start\""), "{first}");
     std::thread::sleep(std::time::Duration::from_millis(500));
-    let sent = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+    // The shell's built-in `kill` (procps may not be installed).
+    let sent = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("kill -INT {}", child.id()))
         .status()
         .unwrap();
     assert!(sent.success());

@@ -28,6 +28,7 @@ const REDRAW_EVERY: Duration = Duration::from_millis(200);
 /// Audio is analysed in pieces of at most this long, so cues are timed to 50 ms.
 const CHUNK_S: f64 = 0.05;
 
+/// Options of `agentvoice devices`.
 #[derive(Debug, Args)]
 pub struct DevicesArgs {
     /// One JSON object per device instead of the readable list.
@@ -35,6 +36,7 @@ pub struct DevicesArgs {
     json: bool,
 }
 
+/// Options of `agentvoice live`.
 #[derive(Debug, Args)]
 pub struct LiveArgs {
     /// Input device: an id or name from `agentvoice devices` (default: the system's default input).
