@@ -145,8 +145,8 @@ pub fn live(args: LiveArgs) -> anyhow::Result<ExitCode> {
         );
     }
     anyhow::ensure!(
-        args.buffer_s.is_finite() && args.buffer_s > 0.0,
-        "--buffer-s must be above 0"
+        args.buffer_s.is_finite() && args.buffer_s > 0.0 && args.buffer_s <= 300.0,
+        "--buffer-s must be above 0 and at most 300"
     );
     let mode = if args.json {
         Mode::Json
@@ -194,6 +194,7 @@ pub fn live(args: LiveArgs) -> anyhow::Result<ExitCode> {
     let mut frames: u64 = 0;
     let mut last_data = Instant::now();
     let mut recording_error: Option<String> = None;
+    let mut view_ok = true;
     let stopped = loop {
         if stop.load(Ordering::Relaxed) {
             break Stop::Interrupted;
@@ -216,7 +217,9 @@ pub fn live(args: LiveArgs) -> anyhow::Result<ExitCode> {
                     STALL_LIMIT.as_secs()
                 ));
             }
-            view.idle(&analyzer, &capture)?;
+            if view_ok && view.idle(&analyzer, &capture).is_err() {
+                view_ok = false;
+            }
             std::thread::sleep(Duration::from_millis(5));
             continue;
         }
@@ -230,7 +233,10 @@ pub fn live(args: LiveArgs) -> anyhow::Result<ExitCode> {
             }
         }
         frames += (n / channels) as u64;
-        view.update(&analyzer, &capture, block)?;
+        // A closed stdout (`| head`) must not lose the call: stop showing, keep capturing.
+        if view_ok && view.update(&analyzer, &capture, block).is_err() {
+            view_ok = false;
+        }
     };
     let dropped = capture.dropped_frames();
     let xruns = capture.xruns();
@@ -240,7 +246,7 @@ pub fn live(args: LiveArgs) -> anyhow::Result<ExitCode> {
     } else {
         drop(capture);
     }
-    view.finish()?;
+    let _ = view.finish();
 
     let duration_s = frames as f64 / f64::from(rate);
     let fault = match &stopped {
