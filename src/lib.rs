@@ -16,11 +16,14 @@
 
 pub mod analyzer;
 pub mod audio;
+#[cfg(feature = "capture")]
+pub mod capture;
 pub mod config;
 pub mod conversation;
 pub mod dsp;
 pub mod error;
 pub mod features;
+pub mod live;
 pub mod loudness;
 pub mod pipeline;
 pub mod pitch;

@@ -7,6 +7,8 @@ use clap::{Parser, Subcommand};
 use agentvoice::Config;
 
 mod analyze;
+#[cfg(feature = "capture")]
+mod live;
 
 use analyze::AnalyzeArgs;
 
@@ -24,6 +26,12 @@ enum Command {
     Analyze(AnalyzeArgs),
     /// Print the default settings as TOML (a starting point for --config).
     Config,
+    /// Measure a call as it happens from an input device, with coaching cues (feature `capture`).
+    #[cfg(feature = "capture")]
+    Live(live::LiveArgs),
+    /// List the audio input devices (feature `capture`).
+    #[cfg(feature = "capture")]
+    Devices(live::DevicesArgs),
 }
 
 /// Runs the command line; returns the process exit code.
@@ -35,5 +43,9 @@ pub fn run() -> anyhow::Result<ExitCode> {
             print!("{}", Config::defaults_toml());
             Ok(ExitCode::SUCCESS)
         }
+        #[cfg(feature = "capture")]
+        Command::Live(args) => live::live(args),
+        #[cfg(feature = "capture")]
+        Command::Devices(args) => live::devices(args),
     }
 }
