@@ -19,8 +19,56 @@ use crate::rate::{count_in_segments, NucleusSettings, SyllableCounter};
 use crate::report::model::*;
 use crate::vad::VoiceActivity;
 
+/// Per-second traces of one party: RMS level of each step and the short-term loudness at
+/// its end. Steps close at exact sample counts, so chunking does not change them.
+struct StepTrace {
+    step_samples: u64,
+    in_step: u64,
+    sum_squares: f64,
+    trace: PartyTimeline,
+}
+
+impl StepTrace {
+    fn new(sample_rate_hz: u32) -> StepTrace {
+        StepTrace {
+            step_samples: u64::from(sample_rate_hz.max(1)),
+            in_step: 0,
+            sum_squares: 0.0,
+            trace: PartyTimeline::default(),
+        }
+    }
+
+    /// Samples left before the current step closes.
+    fn room(&self) -> usize {
+        (self.step_samples - self.in_step) as usize
+    }
+
+    fn add(&mut self, samples: &[f32]) {
+        self.sum_squares += samples
+            .iter()
+            .map(|&s| f64::from(s) * f64::from(s))
+            .sum::<f64>();
+        self.in_step += samples.len() as u64;
+    }
+
+    fn close(&mut self, short_term_lufs: Option<f64>) {
+        let round1 = |v: f64| (v * 10.0).round() / 10.0;
+        let mean_square = self.sum_squares / self.in_step.max(1) as f64;
+        let level = (mean_square > 1e-12).then(|| round1(10.0 * mean_square.log10()));
+        self.trace.level_dbfs.push(level);
+        self.trace.short_term_lufs.push(
+            short_term_lufs
+                .filter(|v| v.is_finite() && *v > -70.0)
+                .map(round1),
+        );
+        self.in_step = 0;
+        self.sum_squares = 0.0;
+    }
+}
+
 /// The chain of streaming measurements for one party's channel.
 pub struct PartyAnalyzer {
+    steps: StepTrace,
     loudness: LoudnessMeter,
     frames: FrameExtractor,
     vad: VoiceActivity,
@@ -32,6 +80,7 @@ impl PartyAnalyzer {
     /// A chain for one channel at `sample_rate_hz`.
     pub fn new(config: &Config, sample_rate_hz: u32) -> PartyAnalyzer {
         PartyAnalyzer {
+            steps: StepTrace::new(sample_rate_hz),
             loudness: LoudnessMeter::new(sample_rate_hz, config.loudness.clip_level),
             frames: FrameExtractor::new(sample_rate_hz, config.pitch.min_hz, config.pitch.max_hz),
             vad: VoiceActivity::new(&config.vad),
@@ -42,7 +91,16 @@ impl PartyAnalyzer {
 
     /// Adds a block of this party's samples.
     pub fn push(&mut self, samples: &[f32]) {
-        self.loudness.push(samples);
+        let mut rest = samples;
+        while !rest.is_empty() {
+            let (head, tail) = rest.split_at(self.steps.room().min(rest.len()));
+            self.loudness.push(head);
+            self.steps.add(head);
+            if self.steps.room() == 0 {
+                self.steps.close(self.loudness.short_term_lufs());
+            }
+            rest = tail;
+        }
         let (vad, syllables, pitch) = (&mut self.vad, &mut self.syllables, &mut self.pitch);
         self.frames.push(samples, |frame| {
             vad.push(frame, |d| {
@@ -84,6 +142,10 @@ impl PartyAnalyzer {
             pitch.push(&d);
         });
         syllables.finish();
+        if self.steps.in_step > 0 {
+            self.steps.close(self.loudness.short_term_lufs());
+        }
+        let trace = std::mem::take(&mut self.steps.trace);
         let segments = self.vad.segments().to_vec();
         let talk_time_s = conversation::total_s(&segments);
         let phonation_time_s = self.vad.phonation_s();
@@ -126,6 +188,7 @@ impl PartyAnalyzer {
         };
         PartyResult {
             segments,
+            trace,
             report: PartyReport {
                 loudness,
                 speech,
@@ -138,6 +201,7 @@ impl PartyAnalyzer {
 
 struct PartyResult {
     segments: Vec<Span>,
+    trace: PartyTimeline,
     report: PartyReport,
 }
 
@@ -343,6 +407,11 @@ impl Analyzer {
         });
 
         let checks = checks(&config, &agent.report, &silence, interaction.as_ref());
+        let timeline = Some(TimelineReport {
+            step_s: 1.0,
+            agent: agent.trace,
+            customer: customer.as_ref().map(|c| c.trace.clone()),
+        });
         let mut warnings = Vec::new();
         if self.non_finite_samples > 0 {
             warnings.push(format!(
@@ -367,13 +436,16 @@ impl Analyzer {
             customer: customer.map(|c| c.report),
             interaction,
             checks: Some(checks),
+            timeline,
             warnings,
             ..CallReport::default()
         }
     }
 }
 
-fn checks(
+/// Judges every rule of the standard for one call (also used to re-judge stored results
+/// against new targets).
+pub fn checks(
     config: &Config,
     agent: &PartyReport,
     silence: &SilenceReport,

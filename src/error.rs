@@ -24,6 +24,9 @@ pub enum Error {
     /// A setting is unknown, of the wrong type or out of range.
     #[error("config: {0}")]
     Config(String),
+    /// An agent manifest, an agent pattern or a report input is unusable.
+    #[error("{0}")]
+    Report(String),
     /// A path given on the command line does not exist.
     #[error("{}: no such file or folder", .0.display())]
     NoSuchPath(PathBuf),

@@ -47,6 +47,12 @@ pub struct CallReport {
     pub interaction: Option<InteractionReport>,
     /// Every rule of the standard: value, limit, pass.
     pub checks: Option<BTreeMap<String, Check>>,
+    /// Level and short-term loudness once a second, per party, for timeline plots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<TimelineReport>,
+    /// The call's identifier from the agent manifest, when it gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_id: Option<String>,
     /// Things worth knowing that did not stop the analysis.
     #[serde(default)]
     pub warnings: Vec<String>,
@@ -139,6 +145,29 @@ pub struct InteractionReport {
     pub agent_interruptions: usize,
     /// The agent's share of all talk time (0..1).
     pub agent_talk_share: Option<f64>,
+}
+
+/// Coarse per-second traces of a call, for timeline plots.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TimelineReport {
+    /// Step between values, seconds; value `i` covers `[i * step_s, (i + 1) * step_s)` (the
+    /// last step may be shorter).
+    pub step_s: f64,
+    /// The agent (on mixed mono: the mix).
+    pub agent: PartyTimeline,
+    /// The customer (two-channel files only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<PartyTimeline>,
+}
+
+/// One party's per-step traces; `null` where there was digital silence or too little audio.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PartyTimeline {
+    /// RMS level of each step, dBFS, rounded to 0.1 dB.
+    pub level_dbfs: Vec<Option<f64>>,
+    /// Short-term loudness (3 s window) at the end of each step, LUFS, rounded to 0.1 LU;
+    /// `null` below the -70 LUFS absolute gate.
+    pub short_term_lufs: Vec<Option<f64>>,
 }
 
 /// One rule of the standard, checked.
