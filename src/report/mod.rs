@@ -1,6 +1,8 @@
-//! Results: the per-call model and its exporters (JSON lines, CSV).
+//! Results: the per-call model and its exporters (JSON lines, CSV), and the supervisor's
+//! report (agent identity, per-agent aggregation, plots, offline HTML).
 
 pub mod export;
+pub mod identity;
 pub mod model;
 
 pub use model::CallReport;
