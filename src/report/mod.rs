@@ -1,6 +1,7 @@
 //! Results: the per-call model and its exporters (JSON lines, CSV), and the supervisor's
 //! report (agent identity, per-agent aggregation, plots, offline HTML).
 
+pub mod agents;
 pub mod export;
 pub mod identity;
 pub mod model;

@@ -1,0 +1,560 @@
+//! Per-agent aggregation: one summary per agent over their analysed calls, and `agents.csv`.
+//!
+//! Shares are of the calls where the rule could be judged; percentiles interpolate linearly
+//! between order statistics (as numpy's default).
+
+use std::collections::BTreeMap;
+
+use crate::analyzer;
+use crate::config::Config;
+use crate::conversation;
+use crate::report::model::{CallReport, PartyReport};
+
+/// The rules in coaching order when two fail equally often (most audible to a caller first).
+pub const RULE_ORDER: &[&str] = &[
+    "greeting_latency",
+    "dead_air",
+    "speaking_rate",
+    "loudness",
+    "overtalk",
+    "response_latency",
+    "intonation",
+    "clipping",
+    "pitch",
+];
+
+/// A rule's name for people.
+pub fn rule_label(rule: &str) -> &str {
+    match rule {
+        "greeting_latency" => "greeting late",
+        "dead_air" => "dead air",
+        "speaking_rate" => "speaking rate off target",
+        "loudness" => "loudness off band",
+        "overtalk" => "talks over customer",
+        "response_latency" => "slow response",
+        "intonation" => "monotone",
+        "clipping" => "clipping",
+        "pitch" => "pitch",
+        other => other,
+    }
+}
+
+/// How often one rule failed for an agent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoachingPoint {
+    /// The rule's key (as in `checks`).
+    pub rule: String,
+    /// Calls that failed it.
+    pub failed: usize,
+    /// Calls where it could be judged.
+    pub judged: usize,
+}
+
+/// One agent's figures over their calls.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AgentSummary {
+    /// The agent's name.
+    pub agent: String,
+    /// Calls analysed.
+    pub calls: usize,
+    /// Files of this agent that could not be analysed.
+    pub failed_files: usize,
+    /// Earliest call date, `YYYY-MM-DD`.
+    pub first_date: Option<String>,
+    /// Latest call date.
+    pub last_date: Option<String>,
+    /// Total talk time of the agent, seconds.
+    pub talk_time_s: f64,
+    /// Median speaking rate over calls, syllables per minute.
+    pub rate_median_spm: Option<f64>,
+    /// 10th percentile of the calls' speaking rates, syllables per minute.
+    pub rate_p10_spm: Option<f64>,
+    /// 90th percentile of the calls' speaking rates, syllables per minute.
+    pub rate_p90_spm: Option<f64>,
+    /// Share of calls whose speaking rate is inside the target band (0..1).
+    pub rate_in_band_share: Option<f64>,
+    /// Share of calls greeted in time (0..1).
+    pub greeting_pass_share: Option<f64>,
+    /// Median greeting latency, seconds.
+    pub greeting_median_s: Option<f64>,
+    /// Dead-air gaps (at least the gap limit) per call.
+    pub dead_air_per_call: Option<f64>,
+    /// The longest gap in any call, seconds.
+    pub longest_gap_s: Option<f64>,
+    /// Median active speech level, dBov.
+    pub loudness_median_dbov: Option<f64>,
+    /// Spread of the calls' levels: 90th minus 10th percentile, dB.
+    pub loudness_spread_db: Option<f64>,
+    /// Share of calls whose level is inside the loudness band (0..1).
+    pub loudness_in_band_share: Option<f64>,
+    /// Median over calls of the F0 spread (10th to 90th percentile), semitones.
+    pub pitch_spread_semitones: Option<f64>,
+    /// Overtalk spans per two-channel call (`None` without two-channel calls).
+    pub overtalk_per_call: Option<f64>,
+    /// Rules failed at least once, most often first.
+    pub coaching: Vec<CoachingPoint>,
+}
+
+/// The `q` quantile (0..1) of values, interpolating linearly; `None` when empty.
+pub fn quantile(values: &[f64], q: f64) -> Option<f64> {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let pos = q.clamp(0.0, 1.0) * (v.len() - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = pos.ceil() as usize;
+    Some(v[lo] + (v[hi] - v[lo]) * (pos - lo as f64))
+}
+
+/// The median of values; `None` when empty.
+pub fn median(values: &[f64]) -> Option<f64> {
+    quantile(values, 0.5)
+}
+
+fn share(passes: impl Iterator<Item = Option<bool>>) -> Option<f64> {
+    let (mut judged, mut passed) = (0usize, 0usize);
+    for p in passes.flatten() {
+        judged += 1;
+        passed += usize::from(p);
+    }
+    (judged > 0).then(|| passed as f64 / judged as f64)
+}
+
+/// The pass/fail of one rule of a call, `None` when not judged.
+pub fn pass_of(call: &CallReport, rule: &str) -> Option<bool> {
+    call.checks.as_ref()?.get(rule)?.pass
+}
+
+/// The name calls without an agent are grouped under.
+pub const UNKNOWN_AGENT: &str = "(unknown)";
+
+/// The agent's name of a call, or [`UNKNOWN_AGENT`].
+pub fn agent_of(call: &CallReport) -> &str {
+    call.agent
+        .as_deref()
+        .filter(|a| !a.is_empty())
+        .unwrap_or(UNKNOWN_AGENT)
+}
+
+/// Groups calls by agent (sorted by name); within an agent, by date then file.
+pub fn group_by_agent(calls: &[CallReport]) -> BTreeMap<String, Vec<&CallReport>> {
+    let mut groups: BTreeMap<String, Vec<&CallReport>> = BTreeMap::new();
+    for c in calls {
+        groups.entry(agent_of(c).to_string()).or_default().push(c);
+    }
+    for list in groups.values_mut() {
+        list.sort_by(|a, b| (&a.date, &a.file).cmp(&(&b.date, &b.file)));
+    }
+    groups
+}
+
+/// Summarises one agent's calls (lines with `error` count as failed files only).
+pub fn summarize(agent: &str, calls: &[&CallReport]) -> AgentSummary {
+    let ok: Vec<&CallReport> = calls
+        .iter()
+        .copied()
+        .filter(|c| c.error.is_none())
+        .collect();
+    let values = |f: &dyn Fn(&CallReport) -> Option<f64>| -> Vec<f64> {
+        ok.iter().filter_map(|c| f(c)).collect()
+    };
+    let rates = values(&|c| c.rate.as_ref()?.speaking_rate_spm);
+    let levels = values(&|c| c.loudness.as_ref()?.active_speech_level_dbov);
+    let greetings = values(&|c| c.silence.as_ref()?.greeting_latency_s);
+    let spreads = values(&|c| c.pitch.as_ref()?.spread_semitones);
+    let with_silence: Vec<_> = ok.iter().filter_map(|c| c.silence.as_ref()).collect();
+    let overtalk: Vec<usize> = ok
+        .iter()
+        .filter_map(|c| c.interaction.as_ref().map(|i| i.overtalk.len()))
+        .collect();
+    let dates: Vec<&String> = ok.iter().filter_map(|c| c.date.as_ref()).collect();
+
+    let mut coaching: Vec<CoachingPoint> = Vec::new();
+    let mut rules: Vec<&String> = ok
+        .iter()
+        .filter_map(|c| c.checks.as_ref())
+        .flat_map(|m| m.keys())
+        .collect();
+    rules.sort();
+    rules.dedup();
+    for rule in rules {
+        let passes: Vec<bool> = ok.iter().filter_map(|c| pass_of(c, rule)).collect();
+        let failed = passes.iter().filter(|p| !**p).count();
+        if failed > 0 {
+            coaching.push(CoachingPoint {
+                rule: rule.clone(),
+                failed,
+                judged: passes.len(),
+            });
+        }
+    }
+    let order = |r: &str| RULE_ORDER.iter().position(|x| *x == r).unwrap_or(99);
+    coaching.sort_by(|a, b| {
+        b.failed
+            .cmp(&a.failed)
+            .then(order(&a.rule).cmp(&order(&b.rule)))
+    });
+
+    AgentSummary {
+        agent: agent.to_string(),
+        calls: ok.len(),
+        failed_files: calls.len() - ok.len(),
+        first_date: dates.iter().min().map(|d| d.to_string()),
+        last_date: dates.iter().max().map(|d| d.to_string()),
+        talk_time_s: ok
+            .iter()
+            .filter_map(|c| c.speech.as_ref())
+            .map(|s| s.talk_time_s)
+            .sum(),
+        rate_median_spm: median(&rates),
+        rate_p10_spm: quantile(&rates, 0.1),
+        rate_p90_spm: quantile(&rates, 0.9),
+        rate_in_band_share: share(ok.iter().map(|c| pass_of(c, "speaking_rate"))),
+        greeting_pass_share: share(ok.iter().map(|c| pass_of(c, "greeting_latency"))),
+        greeting_median_s: median(&greetings),
+        dead_air_per_call: (!with_silence.is_empty()).then(|| {
+            with_silence
+                .iter()
+                .map(|s| s.long_gaps.len())
+                .sum::<usize>() as f64
+                / with_silence.len() as f64
+        }),
+        longest_gap_s: with_silence
+            .iter()
+            .map(|s| s.longest_gap_s)
+            .reduce(f64::max),
+        loudness_median_dbov: median(&levels),
+        loudness_spread_db: quantile(&levels, 0.9)
+            .zip(quantile(&levels, 0.1))
+            .map(|(a, b)| a - b),
+        loudness_in_band_share: share(ok.iter().map(|c| pass_of(c, "loudness"))),
+        pitch_spread_semitones: median(&spreads),
+        overtalk_per_call: (!overtalk.is_empty())
+            .then(|| overtalk.iter().sum::<usize>() as f64 / overtalk.len() as f64),
+        coaching,
+    }
+}
+
+/// Summaries of every agent, sorted by name.
+pub fn summarize_all(calls: &[CallReport]) -> Vec<AgentSummary> {
+    group_by_agent(calls)
+        .iter()
+        .map(|(agent, list)| summarize(agent, list))
+        .collect()
+}
+
+/// Re-judges a stored result against `config`: long gaps are re-cut from the gaps at the
+/// new limit and every check is computed again.
+pub fn rejudge(call: &mut CallReport, config: &Config) {
+    if call.error.is_some() {
+        return;
+    }
+    if let Some(silence) = &mut call.silence {
+        let gaps: Vec<conversation::Span> = silence.gaps.iter().map(|g| (g[0], g[1])).collect();
+        let long = conversation::long_gaps(&gaps, config.silence.gap_limit_s);
+        silence.long_gaps = long.iter().map(|g| [g.0, g.1]).collect();
+        silence.dead_air_s = crate::report::model::round3(conversation::total_s(&long));
+    }
+    let agent = PartyReport {
+        loudness: call.loudness.clone().unwrap_or_default(),
+        speech: call.speech.clone().unwrap_or_default(),
+        rate: call.rate.clone().unwrap_or_default(),
+        pitch: call.pitch.clone().unwrap_or_default(),
+    };
+    let silence = call.silence.clone().unwrap_or_default();
+    call.checks = Some(analyzer::checks(
+        config,
+        &agent,
+        &silence,
+        call.interaction.as_ref(),
+    ));
+}
+
+fn num(v: Option<f64>, digits: usize) -> String {
+    v.filter(|x| x.is_finite())
+        .map(|x| format!("{x:.digits$}"))
+        .unwrap_or_default()
+}
+
+/// The coaching points as one cell: `dead air 3/10; greeting late 1/10`.
+pub fn coaching_text(points: &[CoachingPoint], top: usize) -> String {
+    points
+        .iter()
+        .take(top)
+        .map(|p| format!("{} {}/{}", rule_label(&p.rule), p.failed, p.judged))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The columns of `agents.csv`.
+pub const CSV_COLUMNS: &[&str] = &[
+    "agent",
+    "calls",
+    "failed_files",
+    "first_date",
+    "last_date",
+    "talk_time_s",
+    "speaking_rate_median_spm",
+    "speaking_rate_p10_spm",
+    "speaking_rate_p90_spm",
+    "speaking_rate_in_band_share",
+    "greeting_pass_share",
+    "greeting_median_s",
+    "dead_air_gaps_per_call",
+    "longest_gap_s",
+    "loudness_median_dbov",
+    "loudness_spread_db",
+    "loudness_in_band_share",
+    "pitch_spread_median_semitones",
+    "overtalk_per_call",
+    "top_coaching_points",
+];
+
+/// `agents.csv`: a UTF-8 byte-order mark (so spreadsheet programs read Chinese names), a
+/// header and one row per agent.
+pub fn to_csv(summaries: &[AgentSummary]) -> Result<String, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(CSV_COLUMNS)?;
+    for s in summaries {
+        w.write_record([
+            s.agent.clone(),
+            s.calls.to_string(),
+            s.failed_files.to_string(),
+            s.first_date.clone().unwrap_or_default(),
+            s.last_date.clone().unwrap_or_default(),
+            num(Some(s.talk_time_s), 1),
+            num(s.rate_median_spm, 1),
+            num(s.rate_p10_spm, 1),
+            num(s.rate_p90_spm, 1),
+            num(s.rate_in_band_share, 3),
+            num(s.greeting_pass_share, 3),
+            num(s.greeting_median_s, 2),
+            num(s.dead_air_per_call, 2),
+            num(s.longest_gap_s, 2),
+            num(s.loudness_median_dbov, 1),
+            num(s.loudness_spread_db, 1),
+            num(s.loudness_in_band_share, 3),
+            num(s.pitch_spread_semitones, 1),
+            num(s.overtalk_per_call, 2),
+            coaching_text(&s.coaching, 3),
+        ])?;
+    }
+    let bytes = w.into_inner().map_err(|e| e.into_error())?;
+    Ok(format!("\u{feff}{}", String::from_utf8_lossy(&bytes)))
+}
+
+/// One point of an agent's trend: the calls of one date.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrendPoint {
+    /// The date, `YYYY-MM-DD` (or `unknown`).
+    pub date: String,
+    /// Calls that day.
+    pub calls: usize,
+    /// Median speaking rate, syllables per minute.
+    pub rate_median_spm: Option<f64>,
+    /// Median active speech level, dBov.
+    pub loudness_median_dbov: Option<f64>,
+    /// Share of calls greeted in time (0..1).
+    pub greeting_pass_share: Option<f64>,
+    /// Dead-air gaps per call.
+    pub dead_air_per_call: Option<f64>,
+}
+
+/// An agent's figures per date, oldest first (calls without a date last, as `unknown`).
+pub fn trend(calls: &[&CallReport]) -> Vec<TrendPoint> {
+    let mut by_date: BTreeMap<(bool, String), Vec<&CallReport>> = BTreeMap::new();
+    for c in calls.iter().filter(|c| c.error.is_none()) {
+        let key = match &c.date {
+            Some(d) => (false, d.clone()),
+            None => (true, "unknown".to_string()),
+        };
+        by_date.entry(key).or_default().push(c);
+    }
+    by_date
+        .into_iter()
+        .map(|((_, date), list)| {
+            let s = summarize("", &list);
+            TrendPoint {
+                date,
+                calls: s.calls,
+                rate_median_spm: s.rate_median_spm,
+                loudness_median_dbov: s.loudness_median_dbov,
+                greeting_pass_share: s.greeting_pass_share,
+                dead_air_per_call: s.dead_air_per_call,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::model::*;
+
+    /// A call with the given rate, level, greeting latency and gaps, judged by the defaults.
+    fn call(
+        agent: &str,
+        date: &str,
+        rate: f64,
+        level: f64,
+        greet: f64,
+        gaps: &[f64],
+    ) -> CallReport {
+        let mut t = greet;
+        let mut gap_spans = Vec::new();
+        for g in gaps {
+            t += 1.0;
+            gap_spans.push([t, t + g]);
+            t += g;
+        }
+        let mut c = CallReport {
+            file: format!("{agent}/{date}_{rate}.wav"),
+            agent: Some(agent.into()),
+            date: Some(date.into()),
+            loudness: Some(LoudnessReport {
+                active_speech_level_dbov: Some(level),
+                ..Default::default()
+            }),
+            speech: Some(SpeechReport {
+                talk_time_s: 30.0,
+                first_onset_s: Some(greet),
+                ..Default::default()
+            }),
+            rate: Some(RateReport {
+                speaking_rate_spm: Some(rate),
+                ..Default::default()
+            }),
+            silence: Some(SilenceReport {
+                gaps: gap_spans,
+                longest_gap_s: gaps.iter().copied().fold(0.0, f64::max),
+                greeting_latency_s: Some(greet),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        rejudge(&mut c, &Config::default());
+        c
+    }
+
+    #[test]
+    fn quantiles_interpolate() {
+        let v = [10.0, 20.0, 30.0, 40.0, 50.0];
+        assert_eq!(median(&v), Some(30.0));
+        assert_eq!(quantile(&v, 0.1), Some(14.0));
+        assert_eq!(quantile(&v, 0.9), Some(46.0));
+        assert_eq!(quantile(&[7.0], 0.9), Some(7.0));
+        assert_eq!(median(&[]), None);
+        assert_eq!(median(&[1.0, 2.0]), Some(1.5));
+    }
+
+    #[test]
+    fn one_agent_with_known_numbers() {
+        let calls = vec![
+            call("张伟", "2024-01-02", 110.0, -26.0, 1.0, &[0.5, 2.5]),
+            call("张伟", "2024-01-01", 150.0, -35.0, 3.0, &[]),
+            call("张伟", "2024-01-03", 130.0, -24.0, 1.5, &[2.0, 3.0, 1.0]),
+            call("张伟", "2024-01-03", 200.0, -22.0, 0.5, &[]),
+        ];
+        let s = summarize_all(&calls);
+        assert_eq!(s.len(), 1);
+        let s = &s[0];
+        assert_eq!(s.agent, "张伟");
+        assert_eq!(s.calls, 4);
+        assert_eq!(s.talk_time_s, 120.0);
+        // Rates 110, 130, 150, 200: median 140, p10 = 110 + 0.3 * 20 = 116, p90 = 150 + 0.7 * 50.
+        assert_eq!(s.rate_median_spm, Some(140.0));
+        assert!((s.rate_p10_spm.unwrap() - 116.0).abs() < 1e-9);
+        assert!((s.rate_p90_spm.unwrap() - 185.0).abs() < 1e-9);
+        // Band 100-140: 110 and 130 pass.
+        assert_eq!(s.rate_in_band_share, Some(0.5));
+        // Greeting limit 2 s: 3.0 fails.
+        assert_eq!(s.greeting_pass_share, Some(0.75));
+        assert_eq!(s.greeting_median_s, Some(1.25));
+        // Long gaps (>= 2 s): 2.5; 2.0 and 3.0 -> 3 over 4 calls.
+        assert_eq!(s.dead_air_per_call, Some(0.75));
+        assert_eq!(s.longest_gap_s, Some(3.0));
+        // Levels -35, -26, -24, -22: median -25; band -32..-20 -> 3 of 4.
+        assert_eq!(s.loudness_median_dbov, Some(-25.0));
+        assert_eq!(s.loudness_in_band_share, Some(0.75));
+        assert!((s.loudness_spread_db.unwrap() - (-22.6 - -32.3)).abs() < 1e-9);
+        assert_eq!(s.overtalk_per_call, None);
+        assert_eq!(
+            (s.first_date.as_deref(), s.last_date.as_deref()),
+            (Some("2024-01-01"), Some("2024-01-03"))
+        );
+        // Speaking rate fails 2, dead air 2, greeting 1, loudness 1: ties by coaching order.
+        let order: Vec<(&str, usize)> = s
+            .coaching
+            .iter()
+            .map(|p| (p.rule.as_str(), p.failed))
+            .collect();
+        assert_eq!(
+            order,
+            vec![
+                ("dead_air", 2),
+                ("speaking_rate", 2),
+                ("greeting_latency", 1),
+                ("loudness", 1)
+            ]
+        );
+        assert_eq!(
+            coaching_text(&s.coaching, 2),
+            "dead air 2/4; speaking rate off target 2/4"
+        );
+        let t = trend(&group_by_agent(&calls)["张伟"]);
+        assert_eq!(t.len(), 3);
+        assert_eq!(t[2].date, "2024-01-03");
+        assert_eq!(t[2].calls, 2);
+        assert_eq!(t[2].rate_median_spm, Some(165.0));
+    }
+
+    #[test]
+    fn errors_count_apart_and_agents_sort() {
+        let mut bad = CallReport {
+            file: "b/x.wav".into(),
+            agent: Some("b".into()),
+            error: Some("empty file".into()),
+            ..Default::default()
+        };
+        rejudge(&mut bad, &Config::default());
+        assert!(bad.checks.is_none());
+        let calls = vec![
+            call("b", "2024-01-01", 120.0, -25.0, 1.0, &[]),
+            bad,
+            call("a", "2024-01-01", 120.0, -25.0, 1.0, &[]),
+        ];
+        let s = summarize_all(&calls);
+        assert_eq!(
+            s.iter().map(|x| x.agent.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        assert_eq!((s[1].calls, s[1].failed_files), (1, 1));
+        assert!(s[1].coaching.is_empty());
+    }
+
+    #[test]
+    fn rejudge_applies_new_limits() {
+        let mut c = call("a", "2024-01-01", 120.0, -25.0, 1.0, &[2.5]);
+        assert_eq!(pass_of(&c, "dead_air"), Some(false));
+        let mut config = Config::default();
+        config.silence.gap_limit_s = 3.0;
+        config.rate.min_spm = 125.0;
+        config.rate.max_spm = 200.0;
+        rejudge(&mut c, &config);
+        assert_eq!(pass_of(&c, "dead_air"), Some(true));
+        assert_eq!(pass_of(&c, "speaking_rate"), Some(false));
+        assert!(c.silence.as_ref().unwrap().long_gaps.is_empty());
+    }
+
+    #[test]
+    fn csv_has_bom_header_and_chinese_name() {
+        let calls = vec![call("王芳", "2024-01-01", 120.0, -25.0, 3.0, &[])];
+        let text = to_csv(&summarize_all(&calls)).unwrap();
+        assert!(text.starts_with("\u{feff}agent,calls,"));
+        let row = text.lines().nth(1).unwrap();
+        assert!(row.starts_with("王芳,1,0,2024-01-01,"), "{row}");
+        assert!(row.ends_with("greeting late 1/1"), "{row}");
+    }
+}
