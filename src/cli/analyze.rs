@@ -48,9 +48,12 @@ pub struct AnalyzeArgs {
     /// Files analysed in parallel (default: one per core).
     #[arg(short, long)]
     jobs: Option<usize>,
+    #[command(flatten)]
+    report: super::report::IdentityArgs,
 }
 
 pub fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
+    let rules = args.report.rules()?;
     let config = match &args.config {
         Some(path) => Config::from_toml_file(path)?,
         None => Config::default(),
@@ -75,12 +78,13 @@ pub fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         .num_threads(args.jobs.unwrap_or(0))
         .build()
         .context("cannot start worker threads")?;
-    let reports: Vec<CallReport> = pool.install(|| {
+    let mut reports: Vec<CallReport> = pool.install(|| {
         files
             .par_iter()
             .map(|f| pipeline::analyze_file(f, &options))
             .collect()
     });
+    super::report::identify(&rules, &mut reports, false);
 
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -96,14 +100,16 @@ pub fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         }
     }
     write_outputs(&args.output, &reports)?;
+    super::report::write_html(&args.output, &reports, &options.config, args.report.png)?;
     if !args.json {
         let ok = reports.len() - reports.iter().filter(|r| r.error.is_some()).count();
         writeln!(
             out,
-            "{} recordings analysed, {} failed; results in {}",
+            "{} recordings analysed, {} failed; results in {}, report in {}",
             ok,
             failed,
-            args.output.join("calls.jsonl").display()
+            args.output.join("calls.jsonl").display(),
+            args.output.join("index.html").display()
         )?;
     }
     Ok(if failed > 0 {

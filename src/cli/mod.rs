@@ -9,6 +9,7 @@ use agentvoice::Config;
 mod analyze;
 #[cfg(feature = "capture")]
 mod live;
+mod report;
 
 use analyze::AnalyzeArgs;
 
@@ -24,6 +25,8 @@ struct Cli {
 enum Command {
     /// Analyse recordings (files or folders) and write calls.jsonl and calls.csv.
     Analyze(AnalyzeArgs),
+    /// Rebuild the HTML report and agents.csv from DIR/calls.jsonl (no audio needed).
+    Report(report::ReportArgs),
     /// Print the default settings as TOML (a starting point for --config).
     Config,
     /// Measure a call as it happens from an input device, with coaching cues (feature `capture`).
@@ -39,6 +42,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
         Command::Analyze(args) => analyze::analyze(args),
+        Command::Report(args) => report::report(args),
         Command::Config => {
             print!("{}", Config::defaults_toml());
             Ok(ExitCode::SUCCESS)

@@ -79,6 +79,8 @@ pub struct AgentSummary {
     pub greeting_median_s: Option<f64>,
     /// Dead-air gaps (at least the gap limit) per call.
     pub dead_air_per_call: Option<f64>,
+    /// Share of calls without dead air (0..1).
+    pub dead_air_pass_share: Option<f64>,
     /// The longest gap in any call, seconds.
     pub longest_gap_s: Option<f64>,
     /// Median active speech level, dBov.
@@ -221,6 +223,7 @@ pub fn summarize(agent: &str, calls: &[&CallReport]) -> AgentSummary {
                 .sum::<usize>() as f64
                 / with_silence.len() as f64
         }),
+        dead_air_pass_share: share(ok.iter().map(|c| pass_of(c, "dead_air"))),
         longest_gap_s: with_silence
             .iter()
             .map(|s| s.longest_gap_s)
@@ -303,6 +306,7 @@ pub const CSV_COLUMNS: &[&str] = &[
     "greeting_pass_share",
     "greeting_median_s",
     "dead_air_gaps_per_call",
+    "calls_without_dead_air_share",
     "longest_gap_s",
     "loudness_median_dbov",
     "loudness_spread_db",
@@ -332,6 +336,7 @@ pub fn to_csv(summaries: &[AgentSummary]) -> Result<String, csv::Error> {
             num(s.greeting_pass_share, 3),
             num(s.greeting_median_s, 2),
             num(s.dead_air_per_call, 2),
+            num(s.dead_air_pass_share, 3),
             num(s.longest_gap_s, 2),
             num(s.loudness_median_dbov, 1),
             num(s.loudness_spread_db, 1),

@@ -3,7 +3,10 @@
 
 pub mod agents;
 pub mod export;
+pub mod fonts;
+pub mod html;
 pub mod identity;
 pub mod model;
+pub mod plots;
 
 pub use model::CallReport;

@@ -1,0 +1,942 @@
+//! The supervisor's report: `DIR/index.html` (team overview, sortable table), a page per
+//! agent (`DIR/report/agents/`), a page per call (`DIR/report/calls/`), `DIR/agents.csv` and,
+//! on request, PNG plots (`DIR/png/`). Pages open from disk with no network: styles,
+//! scripts and SVG plots are inline. Every file is written atomically.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::report::agents::{self, pass_of, rule_label, AgentSummary};
+use crate::report::export::write_atomic;
+use crate::report::fonts;
+use crate::report::model::CallReport;
+use crate::report::plots::{self, GapHistogram, Overview, PerCall, Plot, Timeline, Trend};
+
+/// How the report is made.
+#[derive(Debug, Clone, Default)]
+pub struct ReportOptions {
+    /// The targets drawn in the plots (the checks are judged before, see
+    /// [`agents::rejudge`]).
+    pub config: Config,
+    /// Also write PNG plots under `DIR/png/`.
+    pub png: bool,
+}
+
+/// What was written.
+#[derive(Debug, Clone, Default)]
+pub struct ReportOutcome {
+    /// Agents in the report.
+    pub agents: usize,
+    /// Calls analysed.
+    pub calls: usize,
+    /// Lines with an error (listed, not plotted).
+    pub failed: usize,
+    /// Files written.
+    pub files_written: usize,
+    /// Things the user should know (missing fonts, plots that could not be drawn).
+    pub notes: Vec<String>,
+}
+
+/// Escapes text for HTML.
+pub fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Percent-encodes a relative link (each path segment), keeping `/`.
+pub fn href(path: &str) -> String {
+    let mut out = String::new();
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+/// A file-name-safe form of an agent's name (letters of any script, digits, `-`, `_`),
+/// unique among `used` (case-insensitively).
+pub fn slug(name: &str, used: &mut HashSet<String>) -> String {
+    let mut base: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(60)
+        .collect();
+    if base.trim_matches('_').is_empty() {
+        base = "agent".into();
+    }
+    let mut candidate = base.clone();
+    let mut n = 2;
+    while !used.insert(candidate.to_lowercase()) {
+        candidate = format!("{base}-{n}");
+        n += 1;
+    }
+    candidate
+}
+
+const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI','Noto Sans CJK SC',\
+'WenQuanYi Micro Hei','Microsoft YaHei',sans-serif;margin:1.2em auto;max-width:1160px;\
+padding:0 1em;color:#222}h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.15em;margin-top:1.6em;\
+border-bottom:1px solid #ddd}table{border-collapse:collapse;font-size:.9em;margin:.5em 0}\
+th,td{padding:.25em .6em;border-bottom:1px solid #eee;text-align:right;white-space:nowrap}\
+th{background:#f5f5f5;position:sticky;top:0;white-space:normal;vertical-align:bottom}\
+.scroll{overflow-x:auto;max-width:100%}th.l,td.l{text-align:left}\
+table.sortable th{cursor:pointer}table.sortable th:after{content:' \\2195';color:#aaa}\
+td.wrap{white-space:normal;text-align:left;min-width:14em}\
+.pass{color:#2e7d32;font-weight:600}.fail{color:#c62828;font-weight:600}.mid{color:#ef6c00}\
+.na{color:#999}.note{background:#fff8e1;border-left:4px solid #ffb300;padding:.4em .8em}\
+figure{margin:.6em 0;display:inline-block;vertical-align:top}svg{max-width:100%;height:auto}\
+.cards{display:flex;flex-wrap:wrap;gap:.6em}.card{border:1px solid #ddd;border-radius:6px;\
+padding:.4em .8em;min-width:9em}.card b{display:block;font-size:1.3em}nav a{margin-right:1em}\
+.muted{color:#666;font-size:.9em}";
+
+const SORT_JS: &str = "document.querySelectorAll('table.sortable').forEach(function(t){\
+t.querySelectorAll('th').forEach(function(th,i){th.addEventListener('click',function(){\
+var b=t.tBodies[0],rows=Array.prototype.slice.call(b.rows);\
+var asc=th.getAttribute('data-dir')!=='asc';\
+t.querySelectorAll('th').forEach(function(h){h.removeAttribute('data-dir')});\
+th.setAttribute('data-dir',asc?'asc':'desc');\
+rows.sort(function(x,y){var a=x.cells[i].getAttribute('data-v'),c=y.cells[i].getAttribute('data-v');\
+if(a===null)a=x.cells[i].textContent;if(c===null)c=y.cells[i].textContent;\
+var na=parseFloat(a),nc=parseFloat(c),r;\
+if(a===''&&c!=='')r=1;else if(c===''&&a!=='')r=-1;\
+else if(!isNaN(na)&&!isNaN(nc))r=na-nc;else r=a.localeCompare(c,'zh');\
+return asc?r:-r});rows.forEach(function(r){b.appendChild(r)})})})});";
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+<title>{}</title><style>{STYLE}</style></head><body>\n{body}\n<script>{SORT_JS}</script>\
+</body></html>\n",
+        esc(title)
+    )
+}
+
+fn fmt(v: Option<f64>, digits: usize) -> String {
+    v.filter(|x| x.is_finite())
+        .map(|x| format!("{x:.digits$}"))
+        .unwrap_or_default()
+}
+
+/// A table cell with a sort value.
+fn num_cell(v: Option<f64>, digits: usize, class: &str) -> String {
+    let text = fmt(v, digits);
+    if text.is_empty() {
+        "<td data-v=\"\" class=\"na\">-</td>".into()
+    } else {
+        format!("<td data-v=\"{text}\" class=\"{class}\">{text}</td>")
+    }
+}
+
+/// A share of calls as a percentage, green at 90 % and above, red below 70 %.
+fn share_cell(v: Option<f64>) -> String {
+    let class = match v {
+        Some(s) if s >= 0.9 => "pass",
+        Some(s) if s < 0.7 => "fail",
+        Some(_) => "mid",
+        None => "na",
+    };
+    num_cell(v.map(|s| 100.0 * s), 0, class)
+}
+
+fn band_class(v: Option<f64>, lo: f64, hi: f64) -> &'static str {
+    match v {
+        Some(x) if x >= lo && x <= hi => "pass",
+        Some(_) => "fail",
+        None => "na",
+    }
+}
+
+fn svg_or_note<P: Plot>(plot: &P, notes: &std::sync::Mutex<Vec<String>>) -> String {
+    match plots::to_svg(plot) {
+        Ok(svg) => format!("<figure>{svg}</figure>"),
+        Err(e) => {
+            if let Ok(mut n) = notes.lock() {
+                if !n.contains(&e) {
+                    n.push(e.clone());
+                }
+            }
+            format!("<p class=\"note\">plot not drawn: {}</p>", esc(&e))
+        }
+    }
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit(['/', '\\']).next().unwrap_or(path)
+}
+
+struct AgentPlots {
+    rate: PerCall,
+    loudness: PerCall,
+    gaps: GapHistogram,
+    greeting: PerCall,
+    trend: Trend,
+}
+
+fn agent_plots(name: &str, calls: &[&CallReport], config: &Config) -> AgentPlots {
+    let (rate_v, rate_p) = plots::per_call_values(calls, "speaking_rate", |c| {
+        c.rate.as_ref()?.speaking_rate_spm
+    });
+    let (level_v, level_p) = plots::per_call_values(calls, "loudness", |c| {
+        c.loudness.as_ref()?.active_speech_level_dbov
+    });
+    let (greet_v, greet_p) = plots::per_call_values(calls, "greeting_latency", |c| {
+        c.silence.as_ref()?.greeting_latency_s
+    });
+    let gaps_s: Vec<f64> = calls
+        .iter()
+        .filter(|c| c.error.is_none())
+        .filter_map(|c| c.silence.as_ref())
+        .flat_map(|s| s.gaps.iter().map(|g| g[1] - g[0]))
+        .collect();
+    AgentPlots {
+        rate: PerCall {
+            title: format!("Speaking rate per call: {name}"),
+            y_label: "syllables / min".into(),
+            values: rate_v,
+            pass: rate_p,
+            band: Some((config.rate.min_spm, config.rate.max_spm)),
+            target: Some(config.rate.target_spm),
+            limit: None,
+            bars: false,
+            rule_label: format!(
+                "target band {:.0}-{:.0} /min",
+                config.rate.min_spm, config.rate.max_spm
+            ),
+        },
+        loudness: PerCall {
+            title: format!("Speech level per call: {name}"),
+            y_label: "active speech level (dBov)".into(),
+            values: level_v,
+            pass: level_p,
+            band: Some((config.loudness.min_dbov, config.loudness.max_dbov)),
+            target: None,
+            limit: None,
+            bars: false,
+            rule_label: format!(
+                "band {:.0} to {:.0} dBov",
+                config.loudness.min_dbov, config.loudness.max_dbov
+            ),
+        },
+        gaps: GapHistogram {
+            title: format!("Silence gaps between speech: {name}"),
+            gaps_s,
+            limit_s: config.silence.gap_limit_s,
+        },
+        greeting: PerCall {
+            title: format!("Greeting latency per call: {name}"),
+            y_label: "seconds to first word".into(),
+            values: greet_v,
+            pass: greet_p,
+            band: None,
+            target: None,
+            limit: Some(config.silence.greeting_limit_s),
+            bars: true,
+            rule_label: format!("limit {} s", config.silence.greeting_limit_s),
+        },
+        trend: Trend {
+            title: format!("Trend over dates: {name}"),
+            points: agents::trend(calls),
+            rate_band: (config.rate.min_spm, config.rate.max_spm),
+            loudness_band: (config.loudness.min_dbov, config.loudness.max_dbov),
+        },
+    }
+}
+
+struct Written {
+    count: std::sync::atomic::AtomicUsize,
+}
+
+impl Written {
+    fn write(&self, path: &Path, text: &str) -> Result<()> {
+        write_atomic(path, text.as_bytes())
+            .map_err(|e| Error::Report(format!("{}: cannot write: {e}", path.display())))?;
+        self.count
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// The calls of one agent, with the page names used for them.
+struct AgentEntry<'a> {
+    summary: AgentSummary,
+    slug: String,
+    calls: Vec<&'a CallReport>,
+}
+
+fn call_page_name(index: usize) -> String {
+    format!("{:04}.html", index + 1)
+}
+
+/// Writes `agents.csv`, `index.html`, the agent and call pages (and PNGs on request) into
+/// `dir` from the results of an analysis.
+pub fn write_report(
+    dir: &Path,
+    calls: &[CallReport],
+    options: &ReportOptions,
+) -> Result<ReportOutcome> {
+    let config = &options.config;
+    let written = Written {
+        count: std::sync::atomic::AtomicUsize::new(0),
+    };
+    let notes = std::sync::Mutex::new(Vec::<String>::new());
+    if let Some(n) = &fonts::status().note {
+        if fonts::status().family.is_none() || options.png {
+            notes.lock().map(|mut v| v.push(n.clone())).ok();
+        }
+    }
+
+    let groups = agents::group_by_agent(calls);
+    let mut used = HashSet::new();
+    let entries: Vec<AgentEntry> = groups
+        .into_iter()
+        .map(|(name, list)| AgentEntry {
+            summary: agents::summarize(&name, &list),
+            slug: slug(&name, &mut used),
+            calls: list,
+        })
+        .collect();
+    let summaries: Vec<AgentSummary> = entries.iter().map(|e| e.summary.clone()).collect();
+
+    let csv = agents::to_csv(&summaries)
+        .map_err(|e| Error::Report(format!("cannot format agents.csv: {e}")))?;
+    written.write(&dir.join("agents.csv"), &csv)?;
+
+    let with_calls: Vec<AgentSummary> = summaries.iter().filter(|s| s.calls > 0).cloned().collect();
+    let overview = Overview {
+        summaries: &with_calls,
+        config,
+    };
+    let index = index_page(
+        &entries,
+        calls,
+        config,
+        &svg_or_note(&overview, &notes),
+        &notes,
+    );
+    written.write(&dir.join("index.html"), &index)?;
+
+    let report_dir = dir.join("report");
+    entries.par_iter().try_for_each(|entry| -> Result<()> {
+        let name = &entry.summary.agent;
+        let p = agent_plots(name, &entry.calls, config);
+        let body = agent_page(entry, config, &p, &notes);
+        written.write(
+            &report_dir
+                .join("agents")
+                .join(format!("{}.html", entry.slug)),
+            &body,
+        )?;
+        entry
+            .calls
+            .par_iter()
+            .enumerate()
+            .try_for_each(|(i, call)| -> Result<()> {
+                let html = call_page(entry, i, call, config, &notes);
+                written.write(
+                    &report_dir
+                        .join("calls")
+                        .join(&entry.slug)
+                        .join(call_page_name(i)),
+                    &html,
+                )
+            })?;
+        if options.png && entry.summary.calls > 0 {
+            let out = dir.join("png").join(&entry.slug);
+            let label = fonts::png_text(name, &format!("agent {}", entry.slug));
+            let mut p = agent_plots(&label, &entry.calls, config);
+            p.trend.title = format!("Trend over dates: {label}");
+            let results = [
+                plots::to_png(&p.rate, &out.join("speaking_rate.png")),
+                plots::to_png(&p.loudness, &out.join("loudness.png")),
+                plots::to_png(&p.gaps, &out.join("gaps.png")),
+                plots::to_png(&p.greeting, &out.join("greeting.png")),
+                plots::to_png(&p.trend, &out.join("trend.png")),
+            ];
+            for r in results {
+                match r {
+                    Ok(()) => {
+                        written
+                            .count
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    Err(e) => {
+                        notes.lock().map(|mut v| v.push(format!("png: {e}"))).ok();
+                    }
+                }
+            }
+        }
+        Ok(())
+    })?;
+    if options.png && !with_calls.is_empty() {
+        match plots::to_png(&overview, &dir.join("png").join("overview.png")) {
+            Ok(()) => {
+                written
+                    .count
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            Err(e) => {
+                notes.lock().map(|mut v| v.push(format!("png: {e}"))).ok();
+            }
+        }
+    }
+    let mut notes = notes.into_inner().unwrap_or_default();
+    notes.dedup();
+    Ok(ReportOutcome {
+        agents: entries.len(),
+        calls: calls.iter().filter(|c| c.error.is_none()).count(),
+        failed: calls.iter().filter(|c| c.error.is_some()).count(),
+        files_written: written.count.into_inner(),
+        notes,
+    })
+}
+
+fn targets_line(config: &Config) -> String {
+    format!(
+        "Targets: speaking rate {:.0}-{:.0} syllables/min (target {:.0}); greeting within {} s; \
+         no gap of {} s or more (dead air); speech level {:.0} to {:.0} dBov; F0 spread at least \
+         {} semitones; overtalk at most {:.0} % of the agent's talk time.",
+        config.rate.min_spm,
+        config.rate.max_spm,
+        config.rate.target_spm,
+        config.silence.greeting_limit_s,
+        config.silence.gap_limit_s,
+        config.loudness.min_dbov,
+        config.loudness.max_dbov,
+        config.pitch.min_spread_semitones,
+        100.0 * config.overtalk.max_share
+    )
+}
+
+fn notes_html(notes: &std::sync::Mutex<Vec<String>>) -> String {
+    let list = notes.lock().map(|n| n.clone()).unwrap_or_default();
+    list.iter()
+        .map(|n| format!("<p class=\"note\">{}</p>", esc(n)))
+        .collect()
+}
+
+fn index_page(
+    entries: &[AgentEntry],
+    calls: &[CallReport],
+    config: &Config,
+    overview_svg: &str,
+    notes: &std::sync::Mutex<Vec<String>>,
+) -> String {
+    let ok = calls.iter().filter(|c| c.error.is_none()).count();
+    let failed: Vec<&CallReport> = calls.iter().filter(|c| c.error.is_some()).collect();
+    let dates: Vec<&String> = calls.iter().filter_map(|c| c.date.as_ref()).collect();
+    let span = match (dates.iter().min(), dates.iter().max()) {
+        (Some(a), Some(b)) if a == b => format!(", {a}"),
+        (Some(a), Some(b)) => format!(", {a} to {b}"),
+        _ => String::new(),
+    };
+    let mut b = String::new();
+    let _ = write!(
+        b,
+        "<h1>Agent voice report</h1><p class=\"muted\">{} agents, {ok} calls analysed{span}{}. \
+         {}</p>",
+        entries.len(),
+        if failed.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", {} file{} could not be analysed",
+                failed.len(),
+                if failed.len() == 1 { "" } else { "s" }
+            )
+        },
+        esc(&targets_line(config))
+    );
+    b.push_str(&notes_html(notes));
+    b.push_str(
+        "<nav><a href=\"agents.csv\">agents.csv</a><a href=\"calls.csv\">calls.csv</a>\
+<a href=\"calls.jsonl\">calls.jsonl</a></nav>",
+    );
+    b.push_str(
+        "<h2>Team</h2><p class=\"muted\">Click a column to sort. Shares are of the calls \
+where the rule could be judged: green 90 % and above, red below 70 %.</p>\
+<div class=\"scroll\"><table class=\"sortable\"><thead><tr><th class=\"l\">Agent</th><th>Calls</th>\
+<th>Talk time (min)</th><th>Rate median (/min)</th><th>Rate p10-p90 (/min)</th>\
+<th>Rate in band (%)</th><th>Greeted in time (%)</th><th>Dead-air gaps per call</th>\
+<th>Calls without dead air (%)</th><th>Longest gap (s)</th><th>Level median (dBov)</th>\
+<th>Level in band (%)</th><th>F0 spread (semitones)</th><th>Overtalk per call</th>\
+<th class=\"l\">Top coaching points</th></tr></thead><tbody>",
+    );
+    for e in entries {
+        let s = &e.summary;
+        let _ = write!(
+            b,
+            "<tr><td class=\"l\"><a href=\"{}\">{}</a></td><td>{}</td>{}{}<td data-v=\"{}\">{}</td>\
+             {}{}{}{}{}{}{}{}{}<td class=\"wrap\">{}</td></tr>",
+            href(&format!("report/agents/{}.html", e.slug)),
+            esc(&s.agent),
+            s.calls,
+            num_cell(Some(s.talk_time_s / 60.0), 1, ""),
+            num_cell(
+                s.rate_median_spm,
+                0,
+                band_class(s.rate_median_spm, config.rate.min_spm, config.rate.max_spm)
+            ),
+            fmt(s.rate_p10_spm, 0),
+            match (s.rate_p10_spm, s.rate_p90_spm) {
+                (Some(a), Some(z)) => format!("{a:.0}-{z:.0}"),
+                _ => "-".into(),
+            },
+            share_cell(s.rate_in_band_share),
+            share_cell(s.greeting_pass_share),
+            num_cell(s.dead_air_per_call, 2, ""),
+            share_cell(s.dead_air_pass_share),
+            num_cell(s.longest_gap_s, 1, ""),
+            num_cell(
+                s.loudness_median_dbov,
+                1,
+                band_class(
+                    s.loudness_median_dbov,
+                    config.loudness.min_dbov,
+                    config.loudness.max_dbov
+                )
+            ),
+            share_cell(s.loudness_in_band_share),
+            num_cell(s.pitch_spread_semitones, 1, ""),
+            num_cell(s.overtalk_per_call, 2, ""),
+            esc(&agents::coaching_text(&s.coaching, 3)),
+        );
+    }
+    b.push_str("</tbody></table></div>");
+    b.push_str("<h2>Overview</h2>");
+    b.push_str(overview_svg);
+    if !failed.is_empty() {
+        b.push_str(
+            "<h2>Files that could not be analysed</h2><table><thead><tr>\
+<th class=\"l\">File</th><th class=\"l\">Agent</th><th class=\"l\">Reason</th></tr></thead><tbody>",
+        );
+        for c in failed {
+            let _ = write!(
+                b,
+                "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td></tr>",
+                esc(&c.file),
+                esc(agents::agent_of(c)),
+                esc(c.error.as_deref().unwrap_or(""))
+            );
+        }
+        b.push_str("</tbody></table>");
+    }
+    page("Agent voice report", &b)
+}
+
+fn failed_rules(call: &CallReport) -> Vec<&str> {
+    let mut rules: Vec<&str> = call
+        .checks
+        .iter()
+        .flatten()
+        .filter(|(_, c)| c.pass == Some(false))
+        .map(|(k, _)| k.as_str())
+        .collect();
+    let order = |r: &str| {
+        agents::RULE_ORDER
+            .iter()
+            .position(|x| *x == r)
+            .unwrap_or(99)
+    };
+    rules.sort_by_key(|r| order(r));
+    rules
+}
+
+fn agent_page(
+    entry: &AgentEntry,
+    config: &Config,
+    p: &AgentPlots,
+    notes: &std::sync::Mutex<Vec<String>>,
+) -> String {
+    let s = &entry.summary;
+    let mut b = String::new();
+    let _ = write!(
+        b,
+        "<nav><a href=\"../../index.html\">&larr; Team overview</a></nav><h1>{}</h1>\
+         <p class=\"muted\">{} calls analysed{}{}. {}</p>",
+        esc(&s.agent),
+        s.calls,
+        match (&s.first_date, &s.last_date) {
+            (Some(a), Some(z)) if a == z => format!(", {a}"),
+            (Some(a), Some(z)) => format!(", {a} to {z}"),
+            _ => String::new(),
+        },
+        if s.failed_files > 0 {
+            format!(
+                ", {} file{} could not be analysed",
+                s.failed_files,
+                if s.failed_files == 1 { "" } else { "s" }
+            )
+        } else {
+            String::new()
+        },
+        esc(&targets_line(config))
+    );
+    let pct = |v: Option<f64>| {
+        v.map(|x| format!("{:.0} %", 100.0 * x))
+            .unwrap_or_else(|| "-".into())
+    };
+    let cards = [
+        (
+            "Speaking rate (median)",
+            s.rate_median_spm
+                .map(|v| format!("{v:.0} /min"))
+                .unwrap_or_else(|| "-".into()),
+            band_class(s.rate_median_spm, config.rate.min_spm, config.rate.max_spm),
+        ),
+        ("Rate in band", pct(s.rate_in_band_share), ""),
+        ("Greeted in time", pct(s.greeting_pass_share), ""),
+        (
+            "Dead-air gaps per call",
+            fmt(s.dead_air_per_call, 2),
+            if s.dead_air_per_call.unwrap_or(0.0) > 0.0 {
+                "fail"
+            } else {
+                "pass"
+            },
+        ),
+        (
+            "Speech level (median)",
+            s.loudness_median_dbov
+                .map(|v| format!("{v:.1} dBov"))
+                .unwrap_or_else(|| "-".into()),
+            band_class(
+                s.loudness_median_dbov,
+                config.loudness.min_dbov,
+                config.loudness.max_dbov,
+            ),
+        ),
+        (
+            "F0 spread (median)",
+            s.pitch_spread_semitones
+                .map(|v| format!("{v:.1} st"))
+                .unwrap_or_else(|| "-".into()),
+            "",
+        ),
+    ];
+    b.push_str("<div class=\"cards\">");
+    for (label, value, class) in cards {
+        let _ = write!(
+            b,
+            "<div class=\"card\">{}<b class=\"{class}\">{}</b></div>",
+            esc(label),
+            esc(&value)
+        );
+    }
+    b.push_str("</div>");
+    b.push_str("<h2>Coaching points</h2>");
+    if s.coaching.is_empty() {
+        b.push_str("<p class=\"pass\">Every judged rule passed on every call.</p>");
+    } else {
+        b.push_str("<ol>");
+        for c in s.coaching.iter().take(5) {
+            let _ = write!(
+                b,
+                "<li><b>{}</b>: failed on {} of {} calls</li>",
+                esc(rule_label(&c.rule)),
+                c.failed,
+                c.judged
+            );
+        }
+        b.push_str("</ol>");
+    }
+    b.push_str(&notes_html(notes));
+    if s.calls > 0 {
+        b.push_str("<h2>Plots</h2>");
+        b.push_str(&svg_or_note(&p.rate, notes));
+        b.push_str(&svg_or_note(&p.loudness, notes));
+        b.push_str(&svg_or_note(&p.gaps, notes));
+        b.push_str(&svg_or_note(&p.greeting, notes));
+        b.push_str(&svg_or_note(&p.trend, notes));
+    }
+    b.push_str(
+        "<h2>Calls</h2><p class=\"muted\">Oldest first; click a column to sort, a file to \
+see its timeline.</p><div class=\"scroll\"><table class=\"sortable\"><thead><tr><th>#</th><th class=\"l\">Date</th>\
+<th class=\"l\">File</th><th>Length (s)</th><th>Rate (/min)</th><th>Greeting (s)</th>\
+<th>Dead-air gaps</th><th>Longest gap (s)</th><th>Level (dBov)</th><th>Overtalk spans</th>\
+<th class=\"l\">Failed rules</th></tr></thead><tbody>",
+    );
+    for (i, c) in entry.calls.iter().enumerate() {
+        let link = href(&format!("../calls/{}/{}", entry.slug, call_page_name(i)));
+        let name = esc(file_name(&c.file));
+        if let Some(e) = &c.error {
+            let _ = write!(
+                b,
+                "<tr><td>{}</td><td class=\"l\">{}</td><td class=\"l\">{name}</td>\
+                 <td class=\"l fail\" colspan=\"8\">not analysed: {}</td></tr>",
+                i + 1,
+                esc(c.date.as_deref().unwrap_or("")),
+                esc(e)
+            );
+            continue;
+        }
+        let class = |rule: &str| match pass_of(c, rule) {
+            Some(true) => "pass",
+            Some(false) => "fail",
+            None => "",
+        };
+        let silence = c.silence.as_ref();
+        let _ = write!(
+            b,
+            "<tr><td>{}</td><td class=\"l\">{}</td><td class=\"l\"><a href=\"{link}\">{name}</a></td>\
+             {}{}{}<td>{}</td>{}{}<td>{}</td><td class=\"wrap\">{}</td></tr>",
+            i + 1,
+            esc(c.date.as_deref().unwrap_or("")),
+            num_cell(c.duration_s, 1, ""),
+            num_cell(c.rate.as_ref().and_then(|r| r.speaking_rate_spm), 0, class("speaking_rate")),
+            num_cell(silence.and_then(|s| s.greeting_latency_s), 2, class("greeting_latency")),
+            silence.map(|s| s.long_gaps.len().to_string()).unwrap_or_default(),
+            num_cell(silence.map(|s| s.longest_gap_s), 1, class("dead_air")),
+            num_cell(
+                c.loudness.as_ref().and_then(|l| l.active_speech_level_dbov),
+                1,
+                class("loudness")
+            ),
+            c.interaction
+                .as_ref()
+                .map(|x| x.overtalk.len().to_string())
+                .unwrap_or_else(|| "-".into()),
+            esc(&failed_rules(c)
+                .iter()
+                .map(|r| rule_label(r))
+                .collect::<Vec<_>>()
+                .join(", ")),
+        );
+    }
+    b.push_str("</tbody></table></div>");
+    page(&format!("{}: agent voice report", s.agent), &b)
+}
+
+fn limit_text(limit: &serde_json::Value) -> String {
+    match limit {
+        serde_json::Value::Array(a) if a.len() == 2 => format!(
+            "{} to {}",
+            a[0].as_f64().map(|v| format!("{v}")).unwrap_or_default(),
+            a[1].as_f64().map(|v| format!("{v}")).unwrap_or_default()
+        ),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn rule_unit(rule: &str) -> &'static str {
+    match rule {
+        "speaking_rate" => "syllables/min",
+        "greeting_latency" | "dead_air" | "response_latency" => "s",
+        "loudness" => "dBov",
+        "clipping" | "overtalk" => "share",
+        "pitch" => "Hz",
+        "intonation" => "semitones",
+        _ => "",
+    }
+}
+
+fn spans_text(spans: &[[f64; 2]]) -> String {
+    if spans.is_empty() {
+        return "none".into();
+    }
+    spans
+        .iter()
+        .map(|s| format!("{:.1}-{:.1} s ({:.1} s)", s[0], s[1], s[1] - s[0]))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn call_page(
+    entry: &AgentEntry,
+    i: usize,
+    c: &CallReport,
+    config: &Config,
+    notes: &std::sync::Mutex<Vec<String>>,
+) -> String {
+    let mut b = String::new();
+    let agent_link = href(&format!("../../agents/{}.html", entry.slug));
+    let _ = write!(
+        b,
+        "<nav><a href=\"../../../index.html\">&larr; Team overview</a><a href=\"{agent_link}\">\
+         &larr; {}</a>",
+        esc(&entry.summary.agent)
+    );
+    if i > 0 {
+        let _ = write!(b, "<a href=\"{}\">previous call</a>", call_page_name(i - 1));
+    }
+    if i + 1 < entry.calls.len() {
+        let _ = write!(b, "<a href=\"{}\">next call</a>", call_page_name(i + 1));
+    }
+    let _ = write!(
+        b,
+        "</nav><h1>Call {} of {}: {}</h1><p class=\"muted\">{}</p>",
+        i + 1,
+        entry.calls.len(),
+        esc(file_name(&c.file)),
+        esc(&[
+            Some(format!("agent {}", entry.summary.agent)),
+            c.date.clone(),
+            c.call_id.as_ref().map(|id| format!("call id {id}")),
+            c.duration_s.map(|d| format!("{d:.1} s")),
+            c.layout.clone(),
+            c.codec.clone(),
+            c.sample_rate.map(|r| format!("{r} Hz")),
+            Some(c.file.clone()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · "))
+    );
+    if let Some(e) = &c.error {
+        let _ = write!(b, "<p class=\"fail\">Not analysed: {}</p>", esc(e));
+        return page(&format!("{}: not analysed", file_name(&c.file)), &b);
+    }
+    b.push_str(
+        "<h2>Rules</h2><table><thead><tr><th class=\"l\">Rule</th><th>Value</th>\
+<th class=\"l\">Limit</th><th class=\"l\">Result</th></tr></thead><tbody>",
+    );
+    let mut checks: Vec<(&String, &crate::report::model::Check)> =
+        c.checks.iter().flatten().collect();
+    let order = |r: &str| {
+        agents::RULE_ORDER
+            .iter()
+            .position(|x| *x == r)
+            .unwrap_or(99)
+    };
+    checks.sort_by_key(|(k, _)| order(k));
+    for (rule, check) in checks {
+        let (class, result) = match check.pass {
+            Some(true) => ("pass", "pass"),
+            Some(false) => ("fail", "FAIL"),
+            None => ("na", "report only"),
+        };
+        let _ = write!(
+            b,
+            "<tr><td class=\"l\">{}</td><td>{} {}</td><td class=\"l\">{}</td>\
+             <td class=\"l {class}\">{result}</td></tr>",
+            esc(&rule.replace('_', " ")),
+            fmt(check.value, 3),
+            rule_unit(rule),
+            esc(&limit_text(&check.limit)),
+        );
+    }
+    b.push_str("</tbody></table>");
+    b.push_str("<h2>Timeline</h2>");
+    let timeline = Timeline {
+        title: format!("{} ({})", file_name(&c.file), entry.summary.agent),
+        call: c,
+        config,
+    };
+    b.push_str(&svg_or_note(&timeline, notes));
+    let silence = c.silence.as_ref();
+    let _ = write!(
+        b,
+        "<h2>Details</h2><p><b>Dead air:</b> {}</p>",
+        esc(&spans_text(
+            silence.map(|s| s.long_gaps.as_slice()).unwrap_or(&[])
+        ))
+    );
+    if let Some(x) = &c.interaction {
+        let _ = write!(
+            b,
+            "<p><b>Overtalk:</b> {}</p><p><b>Response latencies:</b> {}</p>",
+            esc(&spans_text(&x.overtalk)),
+            esc(&if x.response_latencies_s.is_empty() {
+                "none".to_string()
+            } else {
+                x.response_latencies_s
+                    .iter()
+                    .map(|v| format!("{v:.2} s"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+        );
+    }
+    if !c.warnings.is_empty() {
+        let _ = write!(b, "<p class=\"note\">{}</p>", esc(&c.warnings.join("; ")));
+    }
+    page(&format!("{}: call timeline", file_name(&c.file)), &b)
+}
+
+/// Reads `calls.jsonl`: a line that is not a result becomes an error entry naming the line.
+pub fn read_calls_jsonl(path: &Path) -> Result<Vec<CallReport>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::Report(format!(
+            "{}: {}",
+            path.display(),
+            crate::pipeline::io_reason(&e)
+        ))
+    })?;
+    Ok(text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, line)| {
+            serde_json::from_str::<CallReport>(line).unwrap_or_else(|e| CallReport {
+                file: format!("{} line {}", path.display(), i + 1),
+                error: Some(format!("not a result line: {e}")),
+                ..CallReport::default()
+            })
+        })
+        .collect())
+}
+
+/// Pages of the report for a results folder (for tests and tools).
+pub fn report_paths(dir: &Path) -> BTreeMap<&'static str, PathBuf> {
+    BTreeMap::from([
+        ("index", dir.join("index.html")),
+        ("agents_csv", dir.join("agents.csv")),
+        ("agents", dir.join("report").join("agents")),
+        ("calls", dir.join("report").join("calls")),
+        ("png", dir.join("png")),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_and_links() {
+        assert_eq!(
+            esc("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+        assert_eq!(
+            href("report/agents/张伟.html"),
+            "report/agents/%E5%BC%A0%E4%BC%9F.html"
+        );
+        assert_eq!(href("a b#c"), "a%20b%23c");
+    }
+
+    #[test]
+    fn slugs_keep_chinese_and_are_unique() {
+        let mut used = HashSet::new();
+        assert_eq!(slug("张伟", &mut used), "张伟");
+        assert_eq!(slug("a/b c", &mut used), "a_b_c");
+        assert_eq!(slug("A_B_C", &mut used), "A_B_C-2");
+        assert_eq!(slug("../", &mut used), "agent");
+        assert_eq!(slug("", &mut used), "agent-2");
+    }
+}
