@@ -94,7 +94,7 @@ pub fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let jsonl = args.dir.join("calls.jsonl");
-    let mut reports = html::read_calls_jsonl(&jsonl).with_context(|| {
+    let (mut reports, unreadable) = html::read_calls_jsonl(&jsonl).with_context(|| {
         format!(
             "run `agentvoice analyze ... -o {}` first",
             args.dir.display()
@@ -106,6 +106,7 @@ pub fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
             agents::rejudge(r, config);
         }
     }
+    reports.extend(unreadable);
     let config = config.unwrap_or_default();
     let outcome = write_html(&args.dir, &reports, &config, args.identity.png)?;
     println!(

@@ -310,7 +310,14 @@ pub fn write_report(
         }
     }
 
-    let groups = agents::group_by_agent(calls);
+    // Entries with neither an agent nor a result (unreadable lines) are listed on the index
+    // page only.
+    let attributable: Vec<CallReport> = calls
+        .iter()
+        .filter(|c| c.agent.is_some() || c.error.is_none())
+        .cloned()
+        .collect();
+    let groups = agents::group_by_agent(&attributable);
     let mut used = HashSet::new();
     let entries: Vec<AgentEntry> = groups
         .into_iter()
@@ -731,28 +738,40 @@ see its timeline.</p><div class=\"scroll\"><table class=\"sortable\"><thead><tr>
     page(&format!("{}: agent voice report", s.agent), &b)
 }
 
-fn limit_text(limit: &serde_json::Value) -> String {
-    match limit {
-        serde_json::Value::Array(a) if a.len() == 2 => format!(
-            "{} to {}",
-            a[0].as_f64().map(|v| format!("{v}")).unwrap_or_default(),
-            a[1].as_f64().map(|v| format!("{v}")).unwrap_or_default()
-        ),
-        serde_json::Value::Null => String::new(),
-        other => other.to_string(),
-    }
-}
-
-fn rule_unit(rule: &str) -> &'static str {
-    match rule {
-        "speaking_rate" => "syllables/min",
-        "greeting_latency" | "dead_air" | "response_latency" => "s",
-        "loudness" => "dBov",
-        "clipping" | "overtalk" => "share",
-        "pitch" => "Hz",
-        "intonation" => "semitones",
-        _ => "",
-    }
+/// A rule's value and limit as people read them: `251 /min` and `100 to 140 /min`,
+/// shares as percentages, and `at most` for maxima.
+fn rule_text(rule: &str, value: Option<f64>, limit: &serde_json::Value) -> (String, String) {
+    let (scale, digits, unit) = match rule {
+        "speaking_rate" => (1.0, 0, " /min"),
+        "greeting_latency" | "dead_air" | "response_latency" => (1.0, 2, " s"),
+        "loudness" => (1.0, 1, " dBov"),
+        "clipping" => (100.0, 2, " %"),
+        "overtalk" => (100.0, 1, " %"),
+        "pitch" => (1.0, 0, " Hz"),
+        "intonation" => (1.0, 1, " semitones"),
+        _ => (1.0, 2, ""),
+    };
+    let show = |v: f64| format!("{:.digits$}{unit}", v * scale);
+    let value = value
+        .filter(|v| v.is_finite())
+        .map(show)
+        .unwrap_or_else(|| "-".into());
+    let limit = match limit {
+        serde_json::Value::Array(a) if a.len() == 2 => match (a[0].as_f64(), a[1].as_f64()) {
+            (Some(lo), Some(hi)) => {
+                format!("{:.digits$} to {:.digits$}{unit}", lo * scale, hi * scale)
+            }
+            _ => String::new(),
+        },
+        serde_json::Value::Number(n) => match (rule, n.as_f64()) {
+            ("intonation", Some(v)) => format!("at least {}", show(v)),
+            ("dead_air", Some(v)) => format!("no gap of {} or more", show(v)),
+            (_, Some(v)) => format!("at most {}", show(v)),
+            _ => String::new(),
+        },
+        _ => String::new(),
+    };
+    (value, limit)
 }
 
 fn spans_text(spans: &[[f64; 2]]) -> String {
@@ -831,14 +850,14 @@ fn call_page(
             Some(false) => ("fail", "FAIL"),
             None => ("na", "report only"),
         };
+        let (value, limit) = rule_text(rule, check.value, &check.limit);
         let _ = write!(
             b,
-            "<tr><td class=\"l\">{}</td><td>{} {}</td><td class=\"l\">{}</td>\
+            "<tr><td class=\"l\">{}</td><td>{}</td><td class=\"l\">{}</td>\
              <td class=\"l {class}\">{result}</td></tr>",
             esc(&rule.replace('_', " ")),
-            fmt(check.value, 3),
-            rule_unit(rule),
-            esc(&limit_text(&check.limit)),
+            esc(&value),
+            esc(&limit),
         );
     }
     b.push_str("</tbody></table>");
@@ -879,8 +898,9 @@ fn call_page(
     page(&format!("{}: call timeline", file_name(&c.file)), &b)
 }
 
-/// Reads `calls.jsonl`: a line that is not a result becomes an error entry naming the line.
-pub fn read_calls_jsonl(path: &Path) -> Result<Vec<CallReport>> {
+/// Reads `calls.jsonl`: the results, and for each line that is not a result an error entry
+/// naming the line (with no agent: such entries are listed on the index page only).
+pub fn read_calls_jsonl(path: &Path) -> Result<(Vec<CallReport>, Vec<CallReport>)> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         Error::Report(format!(
             "{}: {}",
@@ -888,18 +908,22 @@ pub fn read_calls_jsonl(path: &Path) -> Result<Vec<CallReport>> {
             crate::pipeline::io_reason(&e)
         ))
     })?;
-    Ok(text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, line)| {
-            serde_json::from_str::<CallReport>(line).unwrap_or_else(|e| CallReport {
+    let mut calls = Vec::new();
+    let mut unreadable = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<CallReport>(line) {
+            Ok(c) => calls.push(c),
+            Err(e) => unreadable.push(CallReport {
                 file: format!("{} line {}", path.display(), i + 1),
                 error: Some(format!("not a result line: {e}")),
                 ..CallReport::default()
-            })
-        })
-        .collect())
+            }),
+        }
+    }
+    Ok((calls, unreadable))
 }
 
 /// Pages of the report for a results folder (for tests and tools).
@@ -928,6 +952,23 @@ mod tests {
             "report/agents/%E5%BC%A0%E4%BC%9F.html"
         );
         assert_eq!(href("a b#c"), "a%20b%23c");
+    }
+
+    #[test]
+    fn rule_values_read_naturally() {
+        let j = |t: &str| serde_json::from_str::<serde_json::Value>(t).unwrap();
+        assert_eq!(
+            rule_text("speaking_rate", Some(251.223), &j("[100, 140]")),
+            ("251 /min".to_string(), "100 to 140 /min".to_string())
+        );
+        assert_eq!(
+            rule_text("overtalk", Some(0.959), &j("0.1")),
+            ("95.9 %".to_string(), "at most 10.0 %".to_string())
+        );
+        assert_eq!(
+            rule_text("greeting_latency", None, &j("2.0")),
+            ("-".to_string(), "at most 2.00 s".to_string())
+        );
     }
 
     #[test]
