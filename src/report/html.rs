@@ -102,10 +102,10 @@ const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI','Noto S
 padding:0 1em;color:#222}h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.15em;margin-top:1.6em;\
 border-bottom:1px solid #ddd}table{border-collapse:collapse;font-size:.9em;margin:.5em 0}\
 th,td{padding:.25em .6em;border-bottom:1px solid #eee;text-align:right;white-space:nowrap}\
-th{background:#f5f5f5;position:sticky;top:0;white-space:normal;vertical-align:bottom}\
+th{background:#f5f5f5;white-space:normal;vertical-align:bottom;font-size:.92em}\
 .scroll{overflow-x:auto;max-width:100%}th.l,td.l{text-align:left}\
 table.sortable th{cursor:pointer}table.sortable th:after{content:' \\2195';color:#aaa}\
-td.wrap{white-space:normal;text-align:left;min-width:14em}\
+td.wrap{white-space:normal;text-align:left;min-width:16em}\
 .pass{color:#2e7d32;font-weight:600}.fail{color:#c62828;font-weight:600}.mid{color:#ef6c00}\
 .na{color:#999}.note{background:#fff8e1;border-left:4px solid #ffb300;padding:.4em .8em}\
 figure{margin:.6em 0;display:inline-block;vertical-align:top}svg{max-width:100%;height:auto}\
@@ -485,20 +485,20 @@ fn index_page(
     );
     b.push_str(
         "<h2>Team</h2><p class=\"muted\">Click a column to sort. Shares are of the calls \
-where the rule could be judged: green 90 % and above, red below 70 %.</p>\
+where the rule could be judged: green 90 % and above, red below 70 %. Percentiles, longest gaps \
+and pitch are in agents.csv and on each agent's page.</p>\
 <div class=\"scroll\"><table class=\"sortable\"><thead><tr><th class=\"l\">Agent</th><th>Calls</th>\
-<th>Talk time (min)</th><th>Rate median (/min)</th><th>Rate p10-p90 (/min)</th>\
+<th>Talk time (min)</th><th>Rate median (/min)</th>\
 <th>Rate in band (%)</th><th>Greeted in time (%)</th><th>Dead-air gaps per call</th>\
-<th>Calls without dead air (%)</th><th>Longest gap (s)</th><th>Level median (dBov)</th>\
-<th>Level in band (%)</th><th>F0 spread (semitones)</th><th>Overtalk per call</th>\
+<th>Level median (dBov)</th><th>Level in band (%)</th><th>Overtalk per call</th>\
 <th class=\"l\">Top coaching points</th></tr></thead><tbody>",
     );
     for e in entries {
         let s = &e.summary;
         let _ = write!(
             b,
-            "<tr><td class=\"l\"><a href=\"{}\">{}</a></td><td>{}</td>{}{}<td data-v=\"{}\">{}</td>\
-             {}{}{}{}{}{}{}{}{}<td class=\"wrap\">{}</td></tr>",
+            "<tr><td class=\"l\"><a href=\"{}\">{}</a></td><td>{}</td>{}{}{}{}{}{}{}{}\
+             <td class=\"wrap\">{}</td></tr>",
             href(&format!("report/agents/{}.html", e.slug)),
             esc(&s.agent),
             s.calls,
@@ -508,16 +508,9 @@ where the rule could be judged: green 90 % and above, red below 70 %.</p>\
                 0,
                 band_class(s.rate_median_spm, config.rate.min_spm, config.rate.max_spm)
             ),
-            fmt(s.rate_p10_spm, 0),
-            match (s.rate_p10_spm, s.rate_p90_spm) {
-                (Some(a), Some(z)) => format!("{a:.0}-{z:.0}"),
-                _ => "-".into(),
-            },
             share_cell(s.rate_in_band_share),
             share_cell(s.greeting_pass_share),
             num_cell(s.dead_air_per_call, 2, ""),
-            share_cell(s.dead_air_pass_share),
-            num_cell(s.longest_gap_s, 1, ""),
             num_cell(
                 s.loudness_median_dbov,
                 1,
@@ -528,7 +521,6 @@ where the rule could be judged: green 90 % and above, red below 70 %.</p>\
                 )
             ),
             share_cell(s.loudness_in_band_share),
-            num_cell(s.pitch_spread_semitones, 1, ""),
             num_cell(s.overtalk_per_call, 2, ""),
             esc(&agents::coaching_text(&s.coaching, 3)),
         );

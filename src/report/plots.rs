@@ -138,7 +138,7 @@ fn row_labels<DB: DrawingBackend>(
     rows: &[(f64, String)],
 ) -> Result<(), String> {
     let (bx, by) = area.get_base_pixel();
-    let style = (FONT, 12)
+    let style = (FONT, 14)
         .into_font()
         .color(&BLACK)
         .pos(Pos::new(HPos::Right, VPos::Center));
@@ -442,7 +442,7 @@ fn trend_panel<DB: DrawingBackend>(
     };
     let x_range = -0.5..(n as f64 - 0.5);
     let mut chart = ChartBuilder::on(area)
-        .caption(title, title_style(14))
+        .caption(title, title_style(15))
         .margin(6)
         .x_label_area_size(30)
         .y_label_area_size(48)
@@ -660,7 +660,7 @@ impl Timeline<'_> {
         let customer = c.customer.as_ref();
         let rows = if customer.is_some() { 2.0 } else { 1.0 };
         let mut chart = ChartBuilder::on(area)
-            .caption("Who speaks: speech, dead air and overtalk", title_style(14))
+            .caption("Who speaks: speech, dead air and overtalk", title_style(15))
             .margin(6)
             .margin_right(LEGEND_W)
             .x_label_area_size(22)
@@ -794,7 +794,7 @@ impl Timeline<'_> {
         let mut chart = ChartBuilder::on(area)
             .caption(
                 "Level: RMS per second and short-term loudness (3 s)",
-                title_style(14),
+                title_style(15),
             )
             .margin(6)
             .margin_right(LEGEND_W)
@@ -868,7 +868,7 @@ impl Timeline<'_> {
                     "Rolling speaking rate (last {:.0} s of speech)",
                     cfg.timeline_window_s
                 ),
-                title_style(14),
+                title_style(15),
             )
             .margin(6)
             .margin_right(LEGEND_W)
@@ -990,7 +990,7 @@ fn whisker_panel<DB: DrawingBackend>(
     let (lo, hi) = padded(lo, hi, 0.05);
     let y_range = -0.6..n as f64 - 0.4;
     let mut chart = ChartBuilder::on(area)
-        .caption(title, title_style(14))
+        .caption(title, title_style(15))
         .margin(6)
         .x_label_area_size(36)
         .y_label_area_size(if names.is_some() { 130 } else { 8 })
@@ -1049,7 +1049,7 @@ fn share_panel<DB: DrawingBackend>(
 ) -> Result<(), String> {
     let n = shares.len();
     let mut chart = ChartBuilder::on(area)
-        .caption(title, title_style(14))
+        .caption(title, title_style(15))
         .margin(6)
         .x_label_area_size(36)
         .y_label_area_size(8)
