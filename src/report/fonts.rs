@@ -148,8 +148,8 @@ fn register(name: String, bytes: &'static [u8], cjk: bool) -> FontStatus {
         cjk,
         note: (!cjk).then(|| {
             "no Chinese font found: PNG plots show agents whose names it cannot draw as \
-             `agent N` (the HTML shows every name; install e.g. fonts-wqy-microhei or \
-             fonts-noto-cjk for Chinese in PNGs)"
+             `agent N`, N being the row in the team table of index.html (the HTML shows every \
+             name; install e.g. fonts-wqy-microhei or fonts-noto-cjk for Chinese in PNGs)"
                 .to_string()
         }),
         font: font.filter(|_| ok),

@@ -17,6 +17,10 @@ use crate::report::fonts;
 use crate::report::model::CallReport;
 use crate::report::plots::{self, GapHistogram, Overview, PerCall, Plot, Timeline, Trend};
 
+/// Footnote of a PNG in which a name was replaced by its team-table number.
+const PNG_NAME_NOTE: &str =
+    "agent N = row N of the team table in index.html (no font here can draw the name)";
+
 /// How the report is made.
 #[derive(Debug, Clone, Default)]
 pub struct ReportOptions {
@@ -337,6 +341,9 @@ pub fn write_report(
     let overview = Overview {
         summaries: &with_calls,
         config,
+        numbers: (1..=summaries.len())
+            .filter(|&n| summaries[n - 1].calls > 0)
+            .collect(),
     };
     let index = index_page(
         &entries,
@@ -348,59 +355,67 @@ pub fn write_report(
     written.write(&dir.join("index.html"), &index)?;
 
     let report_dir = dir.join("report");
-    entries.par_iter().try_for_each(|entry| -> Result<()> {
-        let name = &entry.summary.agent;
-        let p = agent_plots(name, &entry.calls, config);
-        let body = agent_page(entry, config, &p, &notes);
-        written.write(
-            &report_dir
-                .join("agents")
-                .join(format!("{}.html", entry.slug)),
-            &body,
-        )?;
-        entry
-            .calls
-            .par_iter()
-            .enumerate()
-            .try_for_each(|(i, call)| -> Result<()> {
-                let html = call_page(entry, i, call, config, &notes);
-                written.write(
-                    &report_dir
-                        .join("calls")
-                        .join(&entry.slug)
-                        .join(call_page_name(i)),
-                    &html,
-                )
-            })?;
-        if options.png && entry.summary.calls > 0 {
-            let out = dir.join("png").join(&entry.slug);
-            let label = fonts::png_text(name, &format!("agent {}", entry.slug));
-            let mut p = agent_plots(&label, &entry.calls, config);
-            p.trend.title = format!("Trend over dates: {label}");
-            let results = [
-                plots::to_png(&p.rate, &out.join("speaking_rate.png")),
-                plots::to_png(&p.loudness, &out.join("loudness.png")),
-                plots::to_png(&p.gaps, &out.join("gaps.png")),
-                plots::to_png(&p.greeting, &out.join("greeting.png")),
-                plots::to_png(&p.trend, &out.join("trend.png")),
-            ];
-            for r in results {
-                match r {
-                    Ok(()) => {
-                        written
-                            .count
-                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    }
-                    Err(e) => {
-                        notes.lock().map(|mut v| v.push(format!("png: {e}"))).ok();
+    entries
+        .par_iter()
+        .enumerate()
+        .try_for_each(|(number, entry)| -> Result<()> {
+            let name = &entry.summary.agent;
+            let p = agent_plots(name, &entry.calls, config);
+            let body = agent_page(entry, config, &p, &notes);
+            written.write(
+                &report_dir
+                    .join("agents")
+                    .join(format!("{}.html", entry.slug)),
+                &body,
+            )?;
+            entry
+                .calls
+                .par_iter()
+                .enumerate()
+                .try_for_each(|(i, call)| -> Result<()> {
+                    let html = call_page(entry, i, call, config, &notes);
+                    written.write(
+                        &report_dir
+                            .join("calls")
+                            .join(&entry.slug)
+                            .join(call_page_name(i)),
+                        &html,
+                    )
+                })?;
+            if options.png && entry.summary.calls > 0 {
+                let out = dir.join("png").join(&entry.slug);
+                let label = fonts::png_text(name, &format!("agent {}", number + 1));
+                let note = (label != *name).then_some(PNG_NAME_NOTE);
+                let mut p = agent_plots(&label, &entry.calls, config);
+                p.trend.title = format!("Trend over dates: {label}");
+                let results = [
+                    plots::to_png(&p.rate, &out.join("speaking_rate.png"), note),
+                    plots::to_png(&p.loudness, &out.join("loudness.png"), note),
+                    plots::to_png(&p.gaps, &out.join("gaps.png"), note),
+                    plots::to_png(&p.greeting, &out.join("greeting.png"), note),
+                    plots::to_png(&p.trend, &out.join("trend.png"), note),
+                ];
+                for r in results {
+                    match r {
+                        Ok(()) => {
+                            written
+                                .count
+                                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        Err(e) => {
+                            notes.lock().map(|mut v| v.push(format!("png: {e}"))).ok();
+                        }
                     }
                 }
             }
-        }
-        Ok(())
-    })?;
+            Ok(())
+        })?;
     if options.png && !with_calls.is_empty() {
-        match plots::to_png(&overview, &dir.join("png").join("overview.png")) {
+        let replaced = with_calls
+            .iter()
+            .any(|a| !fonts::status().renders(&a.agent));
+        let note = replaced.then_some(PNG_NAME_NOTE);
+        match plots::to_png(&overview, &dir.join("png").join("overview.png"), note) {
             Ok(()) => {
                 written
                     .count
@@ -487,18 +502,19 @@ fn index_page(
         "<h2>Team</h2><p class=\"muted\">Click a column to sort. Shares are of the calls \
 where the rule could be judged: green 90 % and above, red below 70 %. Percentiles, longest gaps \
 and pitch are in agents.csv and on each agent's page.</p>\
-<div class=\"scroll\"><table class=\"sortable\"><thead><tr><th class=\"l\">Agent</th><th>Calls</th>\
+<div class=\"scroll\"><table class=\"sortable\"><thead><tr><th>#</th><th class=\"l\">Agent</th><th>Calls</th>\
 <th>Talk time (min)</th><th>Rate median (/min)</th>\
 <th>Rate in band (%)</th><th>Greeted in time (%)</th><th>Dead-air gaps per call</th>\
 <th>Level median (dBov)</th><th>Level in band (%)</th><th>Overtalk per call</th>\
 <th class=\"l\">Top coaching points</th></tr></thead><tbody>",
     );
-    for e in entries {
+    for (number, e) in entries.iter().enumerate() {
         let s = &e.summary;
         let _ = write!(
             b,
-            "<tr><td class=\"l\"><a href=\"{}\">{}</a></td><td>{}</td>{}{}{}{}{}{}{}{}\
+            "<tr><td>{}</td><td class=\"l\"><a href=\"{}\">{}</a></td><td>{}</td>{}{}{}{}{}{}{}{}\
              <td class=\"wrap\">{}</td></tr>",
+            number + 1,
             href(&format!("report/agents/{}.html", e.slug)),
             esc(&s.agent),
             s.calls,

@@ -72,8 +72,9 @@ pub fn to_svg<P: Plot>(plot: &P) -> Result<String, String> {
     Ok(out)
 }
 
-/// Renders a plot to a PNG file, atomically (a temporary file, then a rename).
-pub fn to_png<P: Plot>(plot: &P, path: &Path) -> Result<(), String> {
+/// Renders a plot to a PNG file, atomically (a temporary file, then a rename), with an
+/// optional footnote in its lower left corner.
+pub fn to_png<P: Plot>(plot: &P, path: &Path, note: Option<&str>) -> Result<(), String> {
     if let Some(note) = no_font() {
         return Err(note);
     }
@@ -82,9 +83,21 @@ pub fn to_png<P: Plot>(plot: &P, path: &Path) -> Result<(), String> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("plot");
     let tmp = dir.join(format!(".{name}.tmp{}.png", std::process::id()));
     {
-        let root = BitMapBackend::new(&tmp, plot.size()).into_drawing_area();
+        let (w, h) = plot.size();
+        let extra = if note.is_some() { 20 } else { 0 };
+        let root = BitMapBackend::new(&tmp, (w, h + extra)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
-        plot.draw(&root, true)?;
+        let (top, bottom) = root.split_vertically(h);
+        plot.draw(&top, true)?;
+        if let Some(note) = note {
+            bottom
+                .draw(&Text::new(
+                    note.to_string(),
+                    (6, 3),
+                    (FONT, 12).into_font().color(&RGBColor(90, 90, 90)),
+                ))
+                .map_err(err)?;
+        }
         root.present().map_err(err)?;
     }
     std::fs::rename(&tmp, path).map_err(|e| {
@@ -215,7 +228,13 @@ impl Plot for PerCall {
             .bold_line_style(GRID)
             .x_desc("call (oldest first)")
             .y_desc(self.y_label.as_str())
-            .x_label_formatter(&|x| format!("{x:.0}"))
+            .x_label_formatter(&|x| {
+                if (x - x.round()).abs() < 1e-6 {
+                    format!("{x:.0}")
+                } else {
+                    String::new()
+                }
+            })
             .y_label_formatter(&|y| format!("{y:.d$}", d = digits(hi - lo)))
             .x_labels(8)
             .label_style((FONT, 13))
@@ -953,6 +972,8 @@ pub struct Overview<'a> {
     pub summaries: &'a [AgentSummary],
     /// The targets drawn.
     pub config: &'a Config,
+    /// Each agent's row number in the team table (names a PNG cannot draw become `agent N`).
+    pub numbers: Vec<usize>,
 }
 
 impl Overview<'_> {
@@ -962,7 +983,8 @@ impl Overview<'_> {
             .enumerate()
             .map(|(i, s)| {
                 if png {
-                    fonts::png_text(&s.agent, &format!("agent {}", i + 1))
+                    let n = self.numbers.get(i).copied().unwrap_or(i + 1);
+                    fonts::png_text(&s.agent, &format!("agent {n}"))
                 } else {
                     s.agent.clone()
                 }
