@@ -300,9 +300,15 @@ impl Plot for PerCall {
                 )
             }
             .map_err(err)?;
-            series
-                .label(label)
-                .legend(move |(x, y)| Circle::new((x + 7, y), 4, color.filled()));
+            if self.bars {
+                series.label(label).legend(move |(x, y)| {
+                    Rectangle::new([(x + 2, y - 6), (x + 12, y + 6)], color.filled())
+                });
+            } else {
+                series
+                    .label(label)
+                    .legend(move |(x, y)| Circle::new((x + 7, y), 4, color.filled()));
+            }
         }
         let unjudged: Vec<(f64, f64)> = marks
             .filter(|(_, _, p)| p.is_none())
