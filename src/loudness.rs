@@ -156,6 +156,12 @@ impl FileMeter {
 /// of 16 thresholds spaced 6 dB apart the active time counts samples whose envelope is at or
 /// above the threshold, plus a 200 ms hangover. The level is where the long-term level over
 /// the active time exceeds the threshold by the margin of 15.9 dB.
+///
+/// The thresholds are the powers of two 2^0 .. 2^-15, so the thresholds an envelope value
+/// reaches are read from its binary exponent, and each threshold's count only changes when
+/// the envelope crosses it: a run of `L` samples below a threshold adds `min(L, hangover)`
+/// active samples. Per sample that is two recursions and one exponent comparison instead
+/// of 16 threshold tests, with the same counts as testing every threshold on every sample.
 #[derive(Debug, Clone)]
 pub struct ActiveSpeechLevel {
     g: f64,
@@ -163,8 +169,12 @@ pub struct ActiveSpeechLevel {
     q: f64,
     hangover_samples: u64,
     thresholds: [f64; Self::THRESHOLDS],
-    active: [u64; Self::THRESHOLDS],
-    hang: [u64; Self::THRESHOLDS],
+    /// Thresholds `j >= reached` are at or below the envelope now.
+    reached: usize,
+    /// Per threshold: where the current run below it began (sample index), when below.
+    below_since: [u64; Self::THRESHOLDS],
+    /// Per threshold: samples below it beyond the hangover, in runs already ended.
+    inactive: [u64; Self::THRESHOLDS],
     sum_squares: f64,
     samples: u64,
 }
@@ -186,33 +196,77 @@ impl ActiveSpeechLevel {
             q: 0.0,
             hangover_samples: (0.2 * rate).round() as u64,
             thresholds,
-            active: [0; Self::THRESHOLDS],
-            hang: [0; Self::THRESHOLDS],
+            // Nothing is reached before the first sample: every threshold starts a run below.
+            reached: Self::THRESHOLDS,
+            below_since: [0; Self::THRESHOLDS],
+            inactive: [0; Self::THRESHOLDS],
             sum_squares: 0.0,
             samples: 0,
         }
     }
 
+    /// The first threshold index `j` with `q >= 2^-j` (`THRESHOLDS` when none), from the
+    /// binary exponent of `q` (exact: `q >= 2^-j` exactly when its exponent is `>= -j`).
+    #[inline]
+    fn first_reached(q: f64) -> usize {
+        let biased = ((q.to_bits() >> 52) & 0x7ff) as i64;
+        // Zero, subnormals, NaN and negative values (impossible here) reach nothing.
+        if q.is_nan() || q <= 0.0 || biased == 0 {
+            return Self::THRESHOLDS;
+        }
+        let exponent = biased - 1023;
+        (-exponent).clamp(0, Self::THRESHOLDS as i64) as usize
+    }
+
     /// Adds samples.
     pub fn push(&mut self, samples: &[f32]) {
         let g = self.g;
-        for &s in samples {
+        let (mut p, mut q) = (self.p, self.q);
+        let mut sum_squares = self.sum_squares;
+        let mut reached = self.reached;
+        for (n, &s) in (self.samples..).zip(samples) {
             let x = s as f64;
-            self.sum_squares += x * x;
-            self.p = g * self.p + (1.0 - g) * x.abs();
-            self.q = g * self.q + (1.0 - g) * self.p;
-            // Thresholds fall by halves: once q is above one, it is above all lower ones.
-            for j in 0..Self::THRESHOLDS {
-                if self.q >= self.thresholds[j] {
-                    self.active[j] += 1;
-                    self.hang[j] = 0;
-                } else if self.hang[j] < self.hangover_samples {
-                    self.active[j] += 1;
-                    self.hang[j] += 1;
-                }
+            sum_squares += x * x;
+            p = g * p + (1.0 - g) * x.abs();
+            q = g * q + (1.0 - g) * p;
+            let now = Self::first_reached(q);
+            if now != reached {
+                self.cross(reached, now, n);
+                reached = now;
             }
         }
+        self.p = p;
+        self.q = q;
+        self.sum_squares = sum_squares;
+        self.reached = reached;
         self.samples += samples.len() as u64;
+    }
+
+    /// The envelope moved from reaching thresholds `>= before` to `>= after` at sample `n`.
+    #[cold]
+    fn cross(&mut self, before: usize, after: usize, n: u64) {
+        if after < before {
+            // Rose above thresholds after..before: their runs below end at `n`.
+            for j in after..before {
+                let run = n - self.below_since[j];
+                self.inactive[j] += run.saturating_sub(self.hangover_samples);
+            }
+        } else {
+            // Fell below thresholds before..after: their runs below begin at `n`.
+            for j in before..after {
+                self.below_since[j] = n;
+            }
+        }
+    }
+
+    /// Samples counted active for threshold `j` so far.
+    fn active(&self, j: usize) -> u64 {
+        let open_run = if j < self.reached {
+            (self.samples - self.below_since[j]).saturating_sub(self.hangover_samples)
+        } else {
+            0
+        };
+        self.samples - self.inactive[j] - open_run
     }
 
     /// The active speech level in dBov (0 dBov = full-scale square wave) and the activity
@@ -221,8 +275,9 @@ impl ActiveSpeechLevel {
         if self.sum_squares <= 0.0 || self.samples == 0 {
             return (None, None);
         }
+        let active: [u64; Self::THRESHOLDS] = std::array::from_fn(|j| self.active(j));
         let level_at = |j: usize| -> Option<f64> {
-            (self.active[j] > 0).then(|| 10.0 * (self.sum_squares / self.active[j] as f64).log10())
+            (active[j] > 0).then(|| 10.0 * (self.sum_squares / active[j] as f64).log10())
         };
         let threshold_db = |j: usize| 20.0 * self.thresholds[j].log10();
         // Difference between the active level and the threshold: grows as thresholds fall.
@@ -240,7 +295,7 @@ impl ActiveSpeechLevel {
                     }
                     _ => (a, j),
                 };
-                let activity = self.active[j_at] as f64 / self.samples as f64;
+                let activity = active[j_at] as f64 / self.samples as f64;
                 return (Some(level), Some(activity.min(1.0)));
             }
             previous = Some((a, delta, j));
@@ -305,6 +360,69 @@ mod tests {
         let (level, activity) = a.level_dbov();
         assert!((level.unwrap() + 23.01).abs() < 0.2, "{level:?}");
         assert!(activity.unwrap() > 0.98);
+    }
+
+    /// The textbook P.56 counting: every threshold tested on every sample.
+    fn reference_active_counts(rate: u32, samples: &[f32]) -> [u64; 16] {
+        let g = (-1.0 / (rate as f64 * 0.03)).exp();
+        let hangover = (0.2 * rate as f64).round() as u64;
+        let (mut p, mut q) = (0.0f64, 0.0f64);
+        let mut active = [0u64; 16];
+        let mut hang = [0u64; 16];
+        for &s in samples {
+            let x = s as f64;
+            p = g * p + (1.0 - g) * x.abs();
+            q = g * q + (1.0 - g) * p;
+            for j in 0..16usize {
+                if q >= 2f64.powi(-(j as i32)) {
+                    active[j] += 1;
+                    hang[j] = 0;
+                } else if hang[j] < hangover {
+                    active[j] += 1;
+                    hang[j] += 1;
+                }
+            }
+        }
+        active
+    }
+
+    #[test]
+    fn active_counts_match_testing_every_threshold_on_every_sample() {
+        // Bursts at levels from 0 to -90 dBFS with silences of 0.05-0.5 s between them,
+        // pushed in uneven blocks: every threshold is crossed both ways, some runs below
+        // are shorter than the hangover and some longer.
+        let rate = 8_000;
+        let mut signal = Vec::new();
+        for k in 0..40 {
+            let dbfs = -(((k * 37) % 91) as f64);
+            signal.extend(sine(
+                rate,
+                300.0 + 10.0 * k as f64,
+                dbfs,
+                0.05 + 0.01 * (k % 7) as f64,
+            ));
+            signal.extend(vec![0.0; 400 + 350 * (k % 11)]);
+        }
+        let mut a = ActiveSpeechLevel::new(rate);
+        let mut rest = &signal[..];
+        let mut size = 1;
+        while !rest.is_empty() {
+            let (block, tail) = rest.split_at(size.min(rest.len()));
+            a.push(block);
+            rest = tail;
+            size = size * 3 % 1999 + 1;
+            // Mid-stream reads must agree too (the open run below is counted).
+            if size.is_multiple_of(5) {
+                let consumed = signal.len() - rest.len();
+                let expected = reference_active_counts(rate, &signal[..consumed]);
+                let got: Vec<u64> = (0..16).map(|j| a.active(j)).collect();
+                assert_eq!(got, expected.to_vec(), "after {consumed} samples");
+            }
+        }
+        let expected = reference_active_counts(rate, &signal);
+        let got: Vec<u64> = (0..16).map(|j| a.active(j)).collect();
+        assert_eq!(got, expected.to_vec());
+        assert!(expected.iter().any(|&c| c < signal.len() as u64 / 2));
     }
 
     #[test]

@@ -13,6 +13,8 @@ use agentvoice::pipeline::{self, AnalysisOptions};
 use agentvoice::report::export;
 use agentvoice::{CallReport, Config};
 
+use super::batch::{Progress, Shard};
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum ChannelArg {
     Left,
@@ -50,6 +52,10 @@ pub struct AnalyzeArgs {
     jobs: Option<usize>,
     #[command(flatten)]
     report: super::report::IdentityArgs,
+    /// Analyse only part K of N of the sorted inputs (1 <= K <= N), e.g. `--shard 2/8`,
+    /// so N machines or array jobs share a corpus; their calls.jsonl files concatenate.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<Shard>,
 }
 
 pub fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
@@ -70,6 +76,10 @@ pub fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         },
     };
     let (files, problems) = pipeline::collect_inputs(&args.paths);
+    let files = match args.shard {
+        Some(shard) => shard.select(files),
+        None => files,
+    };
     let mut failed = problems.len();
     for p in &problems {
         eprintln!("agentvoice: {}: {}", p.path.display(), p.reason);
@@ -78,12 +88,18 @@ pub fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         .num_threads(args.jobs.unwrap_or(0))
         .build()
         .context("cannot start worker threads")?;
+    let progress = Progress::new(files.len());
     let mut reports: Vec<CallReport> = pool.install(|| {
         files
             .par_iter()
-            .map(|f| pipeline::analyze_file(f, &options))
+            .map(|f| {
+                let report = pipeline::analyze_file(f, &options);
+                progress.record(&report);
+                report
+            })
             .collect()
     });
+    progress.finish();
     super::report::identify(&rules, &mut reports, false);
 
     let stdout = std::io::stdout();

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use agentvoice::Config;
 
 mod analyze;
+mod batch;
 #[cfg(feature = "capture")]
 mod live;
 mod report;

@@ -1,0 +1,107 @@
+//! `analyze --shard K/N`: the shards partition the inputs, and their calls.jsonl files
+//! together hold the same results as one run over everything.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use assert_cmd::Command;
+
+/// A short two-tone "call" whose figures depend on `k`, so files are told apart.
+fn write_call(path: &Path, k: usize) {
+    let rate = 8_000u32;
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).expect("create wav");
+    let f0 = 110.0 + 15.0 * k as f64;
+    for i in 0..(rate as usize * 3) {
+        let t = i as f64 / rate as f64;
+        let on = ((t * 2.0) as usize).is_multiple_of(2);
+        let v = if on {
+            0.1 * (2.0 * std::f64::consts::PI * f0 * t).sin()
+        } else {
+            0.0
+        };
+        w.write_sample((v * 32767.0) as i16).expect("write wav");
+    }
+    w.finalize().expect("finish wav");
+}
+
+/// Runs `analyze` and returns its calls.jsonl lines by file.
+fn run(input: &Path, out: &Path, shard: Option<&str>) -> BTreeMap<String, String> {
+    let mut cmd = Command::cargo_bin("agentvoice").expect("binary");
+    cmd.arg("analyze")
+        .arg(input)
+        .arg("-o")
+        .arg(out)
+        .arg("--jobs")
+        .arg("2");
+    if let Some(s) = shard {
+        cmd.arg("--shard").arg(s);
+    }
+    cmd.assert().success();
+    let text = std::fs::read_to_string(out.join("calls.jsonl")).expect("calls.jsonl");
+    text.lines()
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).expect("json line");
+            let file = v["file"].as_str().expect("file key").to_string();
+            (file, line.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn shards_partition_the_inputs_and_concatenate_to_the_whole() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let calls = dir.path().join("calls");
+    for agent in ["ann", "bob"] {
+        std::fs::create_dir_all(calls.join(agent)).expect("mkdir");
+    }
+    for k in 0..7usize {
+        let agent = if k.is_multiple_of(2) { "ann" } else { "bob" };
+        write_call(&calls.join(agent).join(format!("call_{k}.wav")), k);
+    }
+    let whole = run(&calls, &dir.path().join("all"), None);
+    assert_eq!(whole.len(), 7);
+    let mut merged = BTreeMap::new();
+    for k in 1..=3 {
+        let part = run(
+            &calls,
+            &dir.path().join(format!("part{k}")),
+            Some(&format!("{k}/3")),
+        );
+        assert!(
+            (2..=3).contains(&part.len()),
+            "shard {k}/3 has {}",
+            part.len()
+        );
+        for (file, line) in part {
+            assert!(
+                merged.insert(file.clone(), line).is_none(),
+                "{file} in two shards"
+            );
+        }
+    }
+    assert_eq!(merged, whole);
+}
+
+#[test]
+fn a_bad_shard_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for bad in ["0/2", "3/2", "x"] {
+        Command::cargo_bin("agentvoice")
+            .expect("binary")
+            .arg("analyze")
+            .arg(dir.path())
+            .arg("-o")
+            .arg(dir.path().join("out"))
+            .arg("--shard")
+            .arg(bad)
+            .assert()
+            .failure()
+            .code(2);
+    }
+}
