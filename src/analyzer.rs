@@ -207,15 +207,35 @@ struct PartyResult {
 
 /// Rolling speaking rate once a second over the last `window_s` seconds: syllables per
 /// minute of talk time in the window; `null` with less than 2 s of talk in it.
+///
+/// One pass: the nuclei and segments in the window are tracked with moving bounds (both
+/// lists are sorted and the segments do not overlap), so a long recording costs time in
+/// proportion to its length, not to its length times its number of segments.
 fn rate_timeline(
     nuclei_s: &[f64],
     segments: &[Span],
     duration_s: f64,
     window_s: f64,
 ) -> Vec<(f64, Option<f64>)> {
-    let mut out = Vec::new();
     let steps = duration_s.floor() as usize;
+    let mut out = Vec::with_capacity(steps);
+    // Running count of the nuclei that fall inside a segment, by nucleus index.
+    let mut in_speech_before = Vec::with_capacity(nuclei_s.len() + 1);
+    in_speech_before.push(0usize);
+    let mut k = 0usize;
+    for &n in nuclei_s {
+        while k < segments.len() && segments[k].1 < n {
+            k += 1;
+        }
+        let inside = segments[k..]
+            .iter()
+            .take_while(|s| s.0 <= n)
+            .any(|s| n <= s.1);
+        let so_far = in_speech_before.last().copied().unwrap_or(0);
+        in_speech_before.push(so_far + usize::from(inside));
+    }
     let (mut lo, mut hi) = (0usize, 0usize);
+    let (mut seg_lo, mut seg_hi) = (0usize, 0usize);
     for step in 1..=steps {
         let t = step as f64;
         let from = t - window_s;
@@ -225,15 +245,19 @@ fn rate_timeline(
         while lo < hi && nuclei_s[lo] <= from {
             lo += 1;
         }
-        let talk: f64 = segments
+        // Segments overlapping (from, t): ends beyond `from`, starts before `t`.
+        while seg_hi < segments.len() && segments[seg_hi].0 < t {
+            seg_hi += 1;
+        }
+        while seg_lo < seg_hi && segments[seg_lo].1 <= from {
+            seg_lo += 1;
+        }
+        let talk: f64 = segments[seg_lo..seg_hi]
             .iter()
             .filter(|s| s.1 > from && s.0 < t)
             .map(|s| s.1.min(t) - s.0.max(from))
             .sum();
-        let in_speech = nuclei_s[lo..hi]
-            .iter()
-            .filter(|&&n| segments.iter().any(|s| s.0 <= n && n <= s.1))
-            .count();
+        let in_speech = in_speech_before[hi] - in_speech_before[lo];
         let spm = (talk >= 2.0).then(|| round3(in_speech as f64 * 60.0 / talk));
         out.push((t, spm));
     }
@@ -242,6 +266,16 @@ fn rate_timeline(
 
 fn spans_out(spans: &[Span]) -> Vec<[f64; 2]> {
     spans.iter().map(|s| [round3(s.0), round3(s.1)]).collect()
+}
+
+/// The file-level meter: for one channel only the true peak, since the agent's party meter
+/// sees the same samples and measures the file's loudness (the K-filter runs once).
+fn file_meter(channels: usize, sample_rate_hz: u32) -> FileMeter {
+    if channels == 1 {
+        FileMeter::true_peak_only(channels, sample_rate_hz)
+    } else {
+        FileMeter::new(channels, sample_rate_hz)
+    }
 }
 
 /// The streaming analyzer of one recording.
@@ -269,7 +303,7 @@ impl Analyzer {
             sample_rate_hz,
             channels,
             layout,
-            file_meter: FileMeter::new(channels, sample_rate_hz),
+            file_meter: file_meter(channels, sample_rate_hz),
             agent: PartyAnalyzer::new(config, sample_rate_hz),
             customer: layout
                 .has_customer()
@@ -427,7 +461,12 @@ impl Analyzer {
             sample_rate: Some(self.sample_rate_hz),
             channels: Some(self.channels),
             layout: Some(self.layout.name().to_string()),
-            file_integrated_lufs: round3_opt(self.file_meter.integrated_lufs()),
+            file_integrated_lufs: match self.file_meter.integrated_lufs() {
+                Some(lufs) => round3_opt(Some(lufs)),
+                // A mono file: its one channel is the agent's, already measured.
+                None if self.channels == 1 => agent.report.loudness.integrated_lufs,
+                None => None,
+            },
             loudness: Some(agent.report.loudness),
             speech: Some(agent.report.speech),
             rate: Some(agent.report.rate),
@@ -527,4 +566,74 @@ pub fn checks(
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The timeline by its definition: every segment and nucleus examined at every step.
+    fn timeline_by_definition(
+        nuclei_s: &[f64],
+        segments: &[Span],
+        duration_s: f64,
+        window_s: f64,
+    ) -> Vec<(f64, Option<f64>)> {
+        (1..=duration_s.floor() as usize)
+            .map(|step| {
+                let t = step as f64;
+                let from = t - window_s;
+                let talk: f64 = segments
+                    .iter()
+                    .filter(|s| s.1 > from && s.0 < t)
+                    .map(|s| s.1.min(t) - s.0.max(from))
+                    .sum();
+                let in_speech = nuclei_s
+                    .iter()
+                    .filter(|&&n| n > from && n <= t)
+                    .filter(|&&n| segments.iter().any(|s| s.0 <= n && n <= s.1))
+                    .count();
+                (
+                    t,
+                    (talk >= 2.0).then(|| round3(in_speech as f64 * 60.0 / talk)),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rate_timeline_matches_its_definition() {
+        // Segments of 0.3-4 s with 0.2-3 s pauses; nuclei every 0.13-0.3 s, in and out of
+        // speech, some exactly on segment edges and on whole seconds.
+        let mut state = 7u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut segments = Vec::new();
+        let mut t = 0.4;
+        while t < 290.0 {
+            let end = t + 0.3 + 3.7 * next();
+            segments.push((t, end));
+            t = end + 0.2 + 2.8 * next();
+        }
+        let mut nuclei = Vec::new();
+        let mut n = 0.05;
+        while n < 300.0 {
+            nuclei.push(n);
+            n += 0.13 + 0.17 * next();
+        }
+        nuclei.extend(segments.iter().take(5).map(|s| s.1));
+        nuclei.extend([10.0, 11.0, 12.0]);
+        nuclei.sort_by(f64::total_cmp);
+        for window_s in [5.0, 10.0, 30.0] {
+            let fast = rate_timeline(&nuclei, &segments, 300.5, window_s);
+            let slow = timeline_by_definition(&nuclei, &segments, 300.5, window_s);
+            assert_eq!(fast.len(), 300);
+            assert_eq!(fast, slow, "window {window_s} s");
+            assert!(fast.iter().filter(|p| p.1.is_some()).count() > 200);
+        }
+    }
 }

@@ -124,6 +124,16 @@ impl FileMeter {
         }
     }
 
+    /// A meter of true peaks only ([`FileMeter::integrated_lufs`] is then `None`): for a
+    /// mono file, whose loudness the party meter of its one channel already measures, so
+    /// the K-weighting filter and gating do not run twice over the same samples.
+    pub fn true_peak_only(channels: usize, sample_rate_hz: u32) -> FileMeter {
+        FileMeter {
+            meter: EbuR128::new(channels as u32, sample_rate_hz, Mode::TRUE_PEAK).ok(),
+            channels,
+        }
+    }
+
     /// Adds interleaved frames.
     pub fn push_interleaved(&mut self, samples: &[f32]) {
         if let Some(m) = &mut self.meter {
@@ -131,10 +141,12 @@ impl FileMeter {
         }
     }
 
-    /// Integrated loudness of the whole file, all channels with weight 1.0, LUFS.
+    /// Integrated loudness of the whole file, all channels with weight 1.0, LUFS; `None`
+    /// for a [`FileMeter::true_peak_only`] meter.
     pub fn integrated_lufs(&self) -> Option<f64> {
         self.meter
             .as_ref()
+            .filter(|m| m.mode().contains(Mode::I))
             .and_then(|m| finite(m.loudness_global()))
     }
 
@@ -340,6 +352,29 @@ mod tests {
         assert!((f.integrated_lufs().unwrap() + 23.0).abs() < 0.05);
         let tp = f.true_peak_dbtp(0).unwrap();
         assert!((tp + 23.0).abs() < 0.3, "{tp}");
+    }
+
+    #[test]
+    fn mono_file_loudness_is_its_party_meter_loudness() {
+        // The analyzer reads a mono file's loudness from the party meter: same samples,
+        // same BS.1770 filter and gating, so the same figure to the last bit.
+        let signal: Vec<f32> = sine(8_000, 440.0, -20.0, 4.0)
+            .into_iter()
+            .chain(sine(8_000, 1000.0, -35.0, 3.0))
+            .collect();
+        let mut full = FileMeter::new(1, 8_000);
+        let mut peaks = FileMeter::true_peak_only(1, 8_000);
+        let mut party = LoudnessMeter::new(8_000, 0.999);
+        for block in signal.chunks(999) {
+            full.push_interleaved(block);
+            peaks.push_interleaved(block);
+            party.push(block);
+        }
+        let lufs = full.integrated_lufs();
+        assert!(lufs.is_some());
+        assert_eq!(party.report(None).integrated_lufs, lufs);
+        assert_eq!(peaks.integrated_lufs(), None);
+        assert_eq!(peaks.true_peak_dbtp(0), full.true_peak_dbtp(0));
     }
 
     #[test]
