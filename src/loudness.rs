@@ -9,6 +9,8 @@
 use ebur128::{EbuR128, Mode};
 use serde::{Deserialize, Serialize};
 
+use crate::dsp::TruePeak;
+
 /// Turns ebur128's "minus infinity" and errors into "not measured".
 fn finite(value: Result<f64, ebur128::Error>) -> Option<f64> {
     value.ok().filter(|v| v.is_finite())
@@ -110,8 +112,12 @@ impl LoudnessMeter {
 }
 
 /// Whole-file meter: loudness over all channels, and true and sample peaks per channel.
+///
+/// True peaks come from [`TruePeak`], which gives the same figure as the `ebur128` crate's
+/// `TRUE_PEAK` mode (tested bit for bit) while skipping stretches that cannot raise it.
 pub struct FileMeter {
     meter: Option<EbuR128>,
+    peaks: Vec<TruePeak>,
     channels: usize,
 }
 
@@ -119,8 +125,8 @@ impl FileMeter {
     /// A meter for `channels` interleaved channels.
     pub fn new(channels: usize, sample_rate_hz: u32) -> FileMeter {
         FileMeter {
-            meter: EbuR128::new(channels as u32, sample_rate_hz, Mode::I | Mode::TRUE_PEAK).ok(),
-            channels,
+            meter: EbuR128::new(channels as u32, sample_rate_hz, Mode::I).ok(),
+            ..FileMeter::true_peak_only(channels, sample_rate_hz)
         }
     }
 
@@ -129,7 +135,10 @@ impl FileMeter {
     /// the K-weighting filter and gating do not run twice over the same samples.
     pub fn true_peak_only(channels: usize, sample_rate_hz: u32) -> FileMeter {
         FileMeter {
-            meter: EbuR128::new(channels as u32, sample_rate_hz, Mode::TRUE_PEAK).ok(),
+            meter: None,
+            peaks: (0..channels)
+                .map(|_| TruePeak::new(sample_rate_hz))
+                .collect(),
             channels,
         }
     }
@@ -139,6 +148,9 @@ impl FileMeter {
         if let Some(m) = &mut self.meter {
             let _ = m.add_frames_f32(samples);
         }
+        for (c, p) in self.peaks.iter_mut().enumerate() {
+            p.push_strided(samples, c, self.channels);
+        }
     }
 
     /// Integrated loudness of the whole file, all channels with weight 1.0, LUFS; `None`
@@ -146,18 +158,14 @@ impl FileMeter {
     pub fn integrated_lufs(&self) -> Option<f64> {
         self.meter
             .as_ref()
-            .filter(|m| m.mode().contains(Mode::I))
             .and_then(|m| finite(m.loudness_global()))
     }
 
     /// True peak of one channel, dBTP.
     pub fn true_peak_dbtp(&self, channel: usize) -> Option<f64> {
-        if channel >= self.channels {
-            return None;
-        }
-        self.meter
-            .as_ref()
-            .and_then(|m| m.true_peak(channel as u32).ok())
+        self.peaks
+            .get(channel)
+            .map(TruePeak::peak)
             .and_then(amplitude_db)
     }
 }

@@ -1,8 +1,10 @@
 //! Small streaming primitives: biquad filters and percentile histograms.
 
 mod histogram;
+mod true_peak;
 
 pub use histogram::LogHistogram;
+pub use true_peak::TruePeak;
 
 /// A second-order IIR section (RBJ cookbook), processed sample by sample.
 #[derive(Debug, Clone, Copy)]
