@@ -9,6 +9,7 @@ mod common;
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use ebur128::{EbuR128, Mode};
 
 use agentvoice::audio::AudioSource;
 use agentvoice::conversation;
@@ -72,13 +73,24 @@ fn loudness(c: &mut Criterion) {
                 black_box(a.level_dbov())
             })
         });
-        group.bench_function(BenchmarkId::new("file_meter_mono", rate), |b| {
+        // What a mono file adds to its party meter: the true peak only.
+        group.bench_function(BenchmarkId::new("true_peak", rate), |b| {
             b.iter(|| {
-                let mut f = FileMeter::new(1, rate);
+                let mut f = FileMeter::true_peak_only(1, rate);
                 for block in mono.chunks(BLOCK) {
                     f.push_interleaved(block);
                 }
-                black_box((f.integrated_lufs(), f.true_peak_dbtp(0)))
+                black_box(f.true_peak_dbtp(0))
+            })
+        });
+        // The ebur128 crate alone as the party meter uses it (BS.1770 integrated and range).
+        group.bench_function(BenchmarkId::new("ebur128_crate_i_lra", rate), |b| {
+            b.iter(|| {
+                let mut m = EbuR128::new(1, rate, Mode::I | Mode::LRA).expect("meter");
+                for block in mono.chunks(BLOCK) {
+                    m.add_frames_f32(block).expect("add");
+                }
+                black_box((m.loudness_global().ok(), m.loudness_range().ok()))
             })
         });
     }

@@ -37,9 +37,9 @@ fn max_abs(x: &[f32]) -> f32 {
 /// Streaming true-peak meter for one channel.
 #[derive(Debug, Clone)]
 pub struct TruePeak {
-    /// `coefficients[k * factor + phase]`: tap `k` (k = 0 the newest sample) of `phase`.
-    coefficients: Vec<f32>,
-    factor: usize,
+    /// `taps[k][phase]`: tap `k` (k = 0 the newest sample) of each phase; with 2x
+    /// oversampling phases 2 and 3 are zero (their outputs, 0, never raise the peak).
+    taps: Vec<[f32; 4]>,
     active_taps: usize,
     gain: f32,
     /// The last `active_taps - 1` samples, then the samples of the block being processed.
@@ -79,9 +79,19 @@ impl TruePeak {
                     .sum::<f32>()
             })
             .fold(0.0f32, f32::max);
+        let taps = (0..active_taps)
+            .map(|k| {
+                std::array::from_fn(|p| {
+                    if p < factor {
+                        coefficients[k * factor + p]
+                    } else {
+                        0.0
+                    }
+                })
+            })
+            .collect();
         TruePeak {
-            coefficients,
-            factor,
+            taps,
             active_taps,
             // An infinite bound would compute everything; zero computes nothing.
             gain: if oversample { gain * BOUND_MARGIN } else { 0.0 },
@@ -126,12 +136,15 @@ impl TruePeak {
     #[inline]
     fn output_peak(&mut self, n: usize) {
         let window = &self.work[n..n + self.active_taps];
-        for phase in 0..self.factor {
-            let mut y = 0.0f32;
-            for (k, &x) in window.iter().rev().enumerate() {
-                y += x * self.coefficients[k * self.factor + phase];
+        // Four phases at once, each summed over the taps in the crate's order.
+        let mut y = [0.0f32; 4];
+        for (tap, &x) in self.taps.iter().zip(window.iter().rev()) {
+            for (acc, &c) in y.iter_mut().zip(tap) {
+                *acc += x * c;
             }
-            let a = y.abs();
+        }
+        for v in y {
+            let a = v.abs();
             if a > self.true_peak {
                 self.true_peak = a;
             }
