@@ -42,7 +42,8 @@ fn run(input: &Path, out: &Path, shard: Option<&str>) -> BTreeMap<String, String
     if let Some(s) = shard {
         cmd.arg("--shard").arg(s);
     }
-    cmd.assert().success();
+    // Piped stderr: no progress bar, nothing at all for good files.
+    cmd.assert().success().stderr("");
     let text = std::fs::read_to_string(out.join("calls.jsonl")).expect("calls.jsonl");
     text.lines()
         .map(|line| {
