@@ -22,6 +22,7 @@ pub mod config;
 pub mod conversation;
 pub mod dsp;
 pub mod error;
+pub mod eval;
 pub mod features;
 pub mod live;
 pub mod loudness;
