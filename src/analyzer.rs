@@ -160,6 +160,7 @@ impl PartyAnalyzer {
             articulation_rate_spm: round3_opt(per_minute(phonation_time_s)),
             overall_rate_spm: round3_opt(per_minute(duration_s)),
             timeline: rate_timeline(nuclei, &segments, duration_s, config.rate.timeline_window_s),
+            ..RateReport::default()
         };
         let mut loudness = self.loudness.report(true_peak_dbtp);
         for v in [

@@ -30,6 +30,7 @@ pub mod pipeline;
 pub mod pitch;
 pub mod rate;
 pub mod report;
+pub mod transcript;
 pub mod vad;
 
 pub use analyzer::Analyzer;

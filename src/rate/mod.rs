@@ -58,20 +58,21 @@ pub struct RateSettings {
 }
 
 impl Default for RateSettings {
+    /// Design A as tuned on the even half of the dev sets (see the module notes).
     fn default() -> Self {
         RateSettings {
-            design: Design::SubbandCorrelation,
-            correlation_frames: 5,
+            design: Design::Broadband,
+            correlation_frames: 3,
             top_bands: 4,
-            smoothing_frames: 2.0,
-            min_prominence_db: 2.0,
+            smoothing_frames: 1.0,
+            min_prominence_db: 0.75,
             min_spacing_s: 0.1,
             min_voicing: 0.45,
-            voicing_radius_frames: 2,
-            floor_margin_db: 10.0,
-            floor_window_frames: 300,
-            level_range_db: 30.0,
-            level_window_frames: 1000,
+            voicing_radius_frames: 3,
+            floor_margin_db: 0.0,
+            floor_window_frames: 1000,
+            level_range_db: 20.0,
+            level_window_frames: 6000,
             require_active: true,
         }
     }
@@ -146,6 +147,7 @@ pub struct SyllableCounter {
     gauss: Vec<f32>,
     decisions: VecDeque<Decision>,
     ended: bool,
+    external_frames: u64,
     floor: SlidingExtreme,
     level: SlidingExtreme,
     recent_voicing: VecDeque<f32>,
@@ -185,6 +187,7 @@ impl SyllableCounter {
             gauss,
             decisions: VecDeque::new(),
             ended: false,
+            external_frames: 0,
             floor: SlidingExtreme::new(false),
             level: SlidingExtreme::new(true),
             recent_voicing: VecDeque::new(),
@@ -204,6 +207,14 @@ impl SyllableCounter {
     pub fn push_samples(&mut self, samples: &[f32]) {
         let bands = &mut self.bands;
         self.envelope.push(samples, |_, b| bands.push_back(*b));
+        self.advance();
+    }
+
+    /// Adds one frame of sub-band energies computed elsewhere (instead of `push_samples`;
+    /// frames in order from index 0, as [`BandEnvelope`] makes them).
+    pub fn push_band_frame(&mut self, bands: &BandFrame) {
+        self.bands.push_back(*bands);
+        self.external_frames += 1;
         self.advance();
     }
 
@@ -234,7 +245,7 @@ impl SyllableCounter {
         let k_len = self.settings.correlation_frames.max(1);
         let before = ((k_len - 1) / 2) as u64;
         let after = (k_len - 1) as u64 - before;
-        let produced = self.envelope.frames();
+        let produced = self.envelope.frames() + self.external_frames;
         // Stage 1: envelope values.
         loop {
             let k = self.values_base + self.values.len() as u64;
