@@ -83,7 +83,7 @@ impl BandEnvelope {
             spectrum,
             scratch,
             bins,
-            norm: 2.0 / (window_power.max(1e-12) * win as f32),
+            norm: 2.0 / (window_power.max(1e-12) * fft_len as f32),
         }
     }
 
@@ -93,14 +93,19 @@ impl BandEnvelope {
         let mut rest = samples;
         while !rest.is_empty() {
             let take = (self.hop - self.fill).min(rest.len());
-            for &x in &rest[..take] {
-                self.ring[self.ring_pos] = if x.is_finite() { x } else { 0.0 };
-                self.ring_pos += 1;
-                if self.ring_pos == win {
-                    self.ring_pos = 0;
+            let (now, later) = rest.split_at(take);
+            // Copy into the ring in at most two contiguous pieces.
+            let mut src = now;
+            while !src.is_empty() {
+                let n = (win - self.ring_pos).min(src.len());
+                let dst = &mut self.ring[self.ring_pos..self.ring_pos + n];
+                for (d, &x) in dst.iter_mut().zip(&src[..n]) {
+                    *d = if x.is_finite() { x } else { 0.0 };
                 }
+                self.ring_pos = (self.ring_pos + n) % win;
+                src = &src[n..];
             }
-            rest = &rest[take..];
+            rest = later;
             self.fill += take;
             self.seen += take as u64;
             if self.fill == self.hop {
@@ -121,17 +126,17 @@ impl BandEnvelope {
         let win = self.ring.len();
         // Oldest sample first: the ring from its write position, then from its start.
         let (newer, older) = self.ring.split_at(self.ring_pos);
-        for ((dst, &x), &w) in self
-            .input
-            .iter_mut()
-            .zip(older.iter().chain(newer))
-            .zip(&self.window)
-        {
-            *dst = x * w;
+        let (w_older, w_newer) = self.window.split_at(older.len());
+        let (in_older, rest) = self.input.split_at_mut(older.len());
+        let (in_newer, padding) = rest.split_at_mut(newer.len());
+        for ((d, &x), &w) in in_older.iter_mut().zip(older).zip(w_older) {
+            *d = x * w;
         }
-        for dst in &mut self.input[win..] {
-            *dst = 0.0;
+        for ((d, &x), &w) in in_newer.iter_mut().zip(newer).zip(w_newer) {
+            *d = x * w;
         }
+        padding.fill(0.0);
+        debug_assert_eq!(older.len() + newer.len(), win);
         let mut bands = [0.0f32; BANDS];
         if self
             .fft

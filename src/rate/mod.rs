@@ -19,7 +19,8 @@ use envelope::{BandEnvelope, BandFrame, BANDS};
 /// How the syllable envelope is built from the sub-band energies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Design {
-    /// Design A: total 300-3400 Hz power, box-car smoothed over the correlation window.
+    /// Design A: total 300-3400 Hz power (the sum of the sub-bands), box-car smoothed over
+    /// the correlation window.
     Broadband,
     /// Design B: sub-band temporal correlation, then correlation across the strongest bands
     /// (after Wang & Narayanan 2007), on a power-dB scale.
@@ -434,4 +435,154 @@ pub fn count_in_segments(nuclei_s: &[f64], segments: &[(f64, f64)]) -> usize {
         }
     }
     count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::features::FrameExtractor;
+    use crate::vad::VoiceActivity;
+
+    /// Voiced "syllables": a 150 Hz harmonic tone, `per_s` bursts a second with deep dips
+    /// between them, `level` its peak amplitude, over a faint noise floor.
+    fn syllables(rate: u32, count: usize, per_s: f64, level: f32, seed: u32) -> Vec<f32> {
+        let period = (rate as f64 / per_s) as usize;
+        let mut state = seed;
+        (0..count * period)
+            .map(|i| {
+                let t = i as f64 / rate as f64;
+                let phase = (i % period) as f64 / period as f64;
+                let env = (std::f64::consts::PI * phase).sin().powi(2);
+                let tone: f64 = (1..=8)
+                    .map(|h| (2.0 * std::f64::consts::PI * 150.0 * h as f64 * t).sin() / h as f64)
+                    .sum();
+                state = state.wrapping_mul(1664525).wrapping_add(1013904223);
+                let noise = (state as f32 / u32::MAX as f32 - 0.5) * 1e-4;
+                level * (env * tone * 0.5) as f32 + noise
+            })
+            .collect()
+    }
+
+    fn silence(rate: u32, seconds: f64) -> Vec<f32> {
+        let mut state = 7u32;
+        (0..(rate as f64 * seconds) as usize)
+            .map(|_| {
+                state = state.wrapping_mul(1664525).wrapping_add(1013904223);
+                (state as f32 / u32::MAX as f32 - 0.5) * 1e-4
+            })
+            .collect()
+    }
+
+    /// Runs the analyzer's chain (frames, voice activity, counter) over `signal` pushed in
+    /// blocks of `block` samples; returns the nuclei inside speech segments.
+    fn run(rate: u32, signal: &[f32], block: usize) -> Vec<f64> {
+        let config = Config::default();
+        let mut frames = FrameExtractor::new(rate, config.pitch.min_hz, config.pitch.max_hz);
+        let mut vad = VoiceActivity::new(&config.vad);
+        let mut counter = SyllableCounter::new(rate, RateSettings::default());
+        for chunk in signal.chunks(block.max(1)) {
+            counter.push_samples(chunk);
+            frames.push(chunk, |f| vad.push(f, |d| counter.push(d)));
+        }
+        vad.finish(|d| counter.push(d));
+        counter.finish();
+        let segments = vad.segments().to_vec();
+        counter
+            .nuclei_s()
+            .iter()
+            .copied()
+            .filter(|&t| count_in_segments(&[t], &segments) == 1)
+            .collect()
+    }
+
+    #[test]
+    fn counts_voiced_bursts_at_slow_and_fast_rates() {
+        for &(rate, per_s) in &[(8000u32, 3.0), (16000, 5.0), (8000, 7.0)] {
+            let mut signal = silence(rate, 0.5);
+            signal.extend(syllables(rate, 12, per_s, 0.3, 1));
+            signal.extend(silence(rate, 0.8));
+            let nuclei = run(rate, &signal, 4096);
+            assert_eq!(nuclei.len(), 12, "{rate} Hz, {per_s}/s: {nuclei:?}");
+        }
+    }
+
+    #[test]
+    fn chunking_does_not_change_the_count() {
+        let rate = 8000;
+        let mut signal = silence(rate, 0.4);
+        signal.extend(syllables(rate, 9, 4.5, 0.2, 3));
+        signal.extend(silence(rate, 1.5));
+        signal.extend(syllables(rate, 6, 6.0, 0.05, 5));
+        signal.extend(silence(rate, 0.3));
+        let whole = run(rate, &signal, signal.len());
+        assert!(whole.len() >= 12, "{whole:?}");
+        for block in [1, 37, 80, 160, 1000, 4096] {
+            assert_eq!(run(rate, &signal, block), whole, "block of {block}");
+        }
+    }
+
+    #[test]
+    fn faint_bursts_far_below_the_speaker_are_not_counted() {
+        // Loud speech, then bursts 25 dB lower (background voices, still inside the voice
+        // activity detector's 30 dB speaker range), then loud speech.
+        let rate = 8000;
+        let mut signal = silence(rate, 0.3);
+        signal.extend(syllables(rate, 8, 4.0, 0.3, 1));
+        signal.extend(syllables(rate, 8, 4.0, 0.017, 2));
+        signal.extend(syllables(rate, 8, 4.0, 0.3, 3));
+        signal.extend(silence(rate, 0.8));
+        let nuclei = run(rate, &signal, 512);
+        assert_eq!(nuclei.len(), 16, "{nuclei:?}");
+    }
+
+    #[test]
+    fn steady_tones_and_silence_have_no_syllables() {
+        let rate = 16000;
+        let mut signal = silence(rate, 1.0);
+        signal.extend((0..rate as usize * 2).map(|i| {
+            0.2 * (2.0 * std::f64::consts::PI * 440.0 * i as f64 / rate as f64).sin() as f32
+        }));
+        signal.extend(silence(rate, 1.0));
+        let nuclei = run(rate, &signal, 1000);
+        assert!(nuclei.len() <= 1, "{nuclei:?}");
+    }
+
+    #[test]
+    fn nuclei_outside_segments_do_not_count() {
+        assert_eq!(
+            count_in_segments(&[0.5, 1.5, 2.5, 3.5], &[(1.0, 2.0), (3.0, 4.0)]),
+            2
+        );
+        assert_eq!(count_in_segments(&[], &[(1.0, 2.0)]), 0);
+    }
+
+    #[test]
+    fn decisions_ahead_of_samples_wait_for_the_envelope() {
+        // Decisions pushed first, samples afterwards: the same nuclei.
+        let rate = 8000;
+        let mut signal = silence(rate, 0.3);
+        signal.extend(syllables(rate, 6, 4.0, 0.3, 9));
+        signal.extend(silence(rate, 0.6));
+        let config = Config::default();
+        let mut frames = FrameExtractor::new(rate, config.pitch.min_hz, config.pitch.max_hz);
+        let mut vad = VoiceActivity::new(&config.vad);
+        let mut decisions = Vec::new();
+        frames.push(&signal, |f| vad.push(f, |d| decisions.push(d)));
+        vad.finish(|d| decisions.push(d));
+        let mut late = SyllableCounter::new(rate, RateSettings::default());
+        for d in &decisions {
+            late.push(*d);
+        }
+        late.push_samples(&signal);
+        late.finish();
+        let mut early = SyllableCounter::new(rate, RateSettings::default());
+        early.push_samples(&signal);
+        for d in &decisions {
+            early.push(*d);
+        }
+        early.finish();
+        assert_eq!(late.nuclei_s(), early.nuclei_s());
+        assert_eq!(early.nuclei_s().len(), 6, "{:?}", early.nuclei_s());
+    }
 }
