@@ -275,10 +275,10 @@ pub fn english_word_syllables(word: &str) -> u64 {
     for pat in ["ia", "io", "iu", "ua", "eo", "ea"] {
         for (i, _) in s.match_indices(pat) {
             let split = match pat {
-                // "-tion", "-sion", "-cial": one syllable.
-                "io" | "ia" => !(i > 0 && matches!(w[i - 1], 't' | 's' | 'c' | 'g' | 'x')),
+                // "-tion", "-sion", "-cial", "-shion": one syllable.
+                "io" | "ia" => !(i > 0 && matches!(w[i - 1], 't' | 's' | 'c' | 'g' | 'x' | 'h')),
                 // "idea", "area" but not "bread", "each", "great".
-                "ea" => i + 2 == n,
+                "ea" => i + 2 == n && n > 3,
                 "eo" => i > 0 && !matches!(w[i - 1], 'g' | 'p'),
                 _ => i > 0 && w[i - 1] != 'q' && w[i - 1] != 'g',
             };
@@ -360,6 +360,8 @@ mod tests {
             ("nation", 2),
             ("area", 3),
             ("great", 1),
+            ("tea", 1),
+            ("cushion", 2),
             ("free", 1),
             ("printing", 2),
             ("arts", 1),
@@ -370,5 +372,29 @@ mod tests {
         assert_eq!(english_number("42"), "forty two");
         assert_eq!(english_number("1905"), "one thousand nine hundred five");
         assert_eq!(count_syllables("42"), 3);
+    }
+
+    #[test]
+    fn exact_figures_come_from_the_transcript_beside_the_recording() {
+        use crate::report::model::{RateReport, SpeechReport};
+        let dir = tempfile::tempdir().expect("temp dir");
+        let wav = dir.path().join("call.wav");
+        let base = CallReport {
+            rate: Some(RateReport::default()),
+            speech: Some(SpeechReport {
+                talk_time_s: 6.0,
+                ..SpeechReport::default()
+            }),
+            ..CallReport::default()
+        };
+        let mut without = base.clone();
+        attach_exact(&mut without, &wav);
+        assert_eq!(without.rate.as_ref().and_then(|r| r.exact_syllables), None);
+        std::fs::write(dir.path().join("call.txt"), "您好，欢迎致电。\n").expect("write");
+        let mut with = base;
+        attach_exact(&mut with, &wav);
+        let rate = with.rate.expect("rate");
+        assert_eq!(rate.exact_syllables, Some(6));
+        assert_eq!(rate.exact_speaking_rate_spm, Some(60.0));
     }
 }
