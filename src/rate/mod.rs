@@ -63,8 +63,9 @@
 //! For reference (issue 3), Praat syllable nuclei v3 on the same speech: zh 12.9 %, en
 //! 8.1 %; on the calls 14.8 %.
 //!
-//! Speed (`cargo bench --bench rate`, best of 50 runs, shared machine): design A about
-//! 37,000x real time at 8 kHz, 24,000x at 16 kHz; criterion's mean under load ~17,000x.
+//! Speed (`cargo bench --bench rate`, shared 2-core machine at load 8): criterion's mean
+//! 0.81 ms per 20 s at 8 kHz (about 24,700x real time) and 1.29 ms at 16 kHz (15,500x);
+//! the best of 50 runs, printed after criterion, reached about 37,000x and 24,000x.
 
 pub mod envelope;
 
