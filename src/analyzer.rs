@@ -15,7 +15,7 @@ use crate::conversation::{self, Party, Span};
 use crate::features::FrameExtractor;
 use crate::loudness::{FileMeter, LoudnessMeter};
 use crate::pitch::PitchStats;
-use crate::rate::{count_in_segments, NucleusSettings, SyllableCounter};
+use crate::rate::{count_in_segments, RateSettings, SyllableCounter};
 use crate::report::model::*;
 use crate::vad::VoiceActivity;
 
@@ -84,7 +84,7 @@ impl PartyAnalyzer {
             loudness: LoudnessMeter::new(sample_rate_hz, config.loudness.clip_level),
             frames: FrameExtractor::new(sample_rate_hz, config.pitch.min_hz, config.pitch.max_hz),
             vad: VoiceActivity::new(&config.vad),
-            syllables: SyllableCounter::new(NucleusSettings::default()),
+            syllables: SyllableCounter::new(sample_rate_hz, RateSettings::default()),
             pitch: PitchStats::new(config.pitch.min_hz, config.pitch.max_hz),
         }
     }
@@ -101,6 +101,8 @@ impl PartyAnalyzer {
             }
             rest = tail;
         }
+        // The counter reads the raw samples first; the decisions for them follow (lagging).
+        self.syllables.push_samples(samples);
         let (vad, syllables, pitch) = (&mut self.vad, &mut self.syllables, &mut self.pitch);
         self.frames.push(samples, |frame| {
             vad.push(frame, |d| {
@@ -158,6 +160,7 @@ impl PartyAnalyzer {
             articulation_rate_spm: round3_opt(per_minute(phonation_time_s)),
             overall_rate_spm: round3_opt(per_minute(duration_s)),
             timeline: rate_timeline(nuclei, &segments, duration_s, config.rate.timeline_window_s),
+            ..RateReport::default()
         };
         let mut loudness = self.loudness.report(true_peak_dbtp);
         for v in [

@@ -22,6 +22,7 @@ pub mod config;
 pub mod conversation;
 pub mod dsp;
 pub mod error;
+pub mod eval;
 pub mod features;
 pub mod live;
 pub mod loudness;
@@ -29,6 +30,7 @@ pub mod pipeline;
 pub mod pitch;
 pub mod rate;
 pub mod report;
+pub mod transcript;
 pub mod vad;
 
 pub use analyzer::Analyzer;

@@ -153,6 +153,7 @@ pub fn analyze_file(path: &Path, options: &AnalysisOptions) -> CallReport {
             ..CallReport::default()
         },
     };
+    crate::transcript::attach_exact(&mut report, path);
     report.file = path.display().to_string();
     report.agent = agent_from_path(path);
     report.source = source_info(path);

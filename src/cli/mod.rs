@@ -8,11 +8,13 @@ use agentvoice::Config;
 
 mod analyze;
 mod batch;
+mod eval;
 #[cfg(feature = "capture")]
 mod live;
 mod report;
 
 use analyze::AnalyzeArgs;
+use eval::EvalArgs;
 
 /// Measure contact-center agents' voices against the house service standard.
 #[derive(Debug, Parser)]
@@ -28,6 +30,8 @@ enum Command {
     Analyze(AnalyzeArgs),
     /// Rebuild the HTML report and agents.csv from DIR/calls.jsonl (no audio needed).
     Report(report::ReportArgs),
+    /// Measure accuracy against hand-made truth (e.g. `eval rate MANIFEST.tsv`).
+    Eval(EvalArgs),
     /// Print the default settings as TOML (a starting point for --config).
     Config,
     /// Measure a call as it happens from an input device, with coaching cues (feature `capture`).
@@ -44,6 +48,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Analyze(args) => analyze::analyze(args),
         Command::Report(args) => report::report(args),
+        Command::Eval(args) => eval::eval(args),
         Command::Config => {
             print!("{}", Config::defaults_toml());
             Ok(ExitCode::SUCCESS)

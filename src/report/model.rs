@@ -113,6 +113,12 @@ pub struct RateReport {
     /// Rolling speaking rate, `[[time_s, spm or null], ...]` once a second.
     #[serde(default)]
     pub timeline: Vec<(f64, Option<f64>)>,
+    /// Syllables counted from the transcript beside the recording (`null` without one).
+    #[serde(default)]
+    pub exact_syllables: Option<u64>,
+    /// Transcript syllables per minute of talk time (`null` without a transcript).
+    #[serde(default)]
+    pub exact_speaking_rate_spm: Option<f64>,
 }
 
 /// Silences and the greeting.
