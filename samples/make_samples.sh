@@ -10,6 +10,8 @@ trap 'rm -rf "$work"' EXIT
 
 VOICE_AGENT="cmn-latn-pinyin"
 VOICE_CUSTOMER="cmn-latn-pinyin+f3"
+# espeak-ng words per minute for the agent; each pinyin syllable is a "word".
+AGENT_WPM=85
 
 GREETING="nin2 hao3, huan1 ying2 zhi4 dian4 zhong1 guo2 yi2 dong4, wo3 shi4 yi1 ling2 yi1 hao4 ke4 fu2, qing3 wen4 you3 shen2 me5 ke3 yi3 bang1 nin2"
 ANSWER="hao3 de5, qing3 nin2 shao1 deng3, wo3 ma3 shang4 wei4 nin2 cha2 xun2 yi2 xia4 nin2 de5 hua4 fei4 yu2 e2"
@@ -50,10 +52,10 @@ R=8000
 mkdir -p "张伟" li_na wang_fang
 
 # 1. A compliant call: greets at 0.8 s, about 120 syllables a minute, answers promptly.
-say $VOICE_AGENT 125 "$GREETING" "$work/g.wav" $R
-say $VOICE_AGENT 125 "$ANSWER" "$work/a1.wav" $R
-say $VOICE_AGENT 125 "$ANSWER2" "$work/a2.wav" $R
-say $VOICE_AGENT 125 "$CLOSING" "$work/cl.wav" $R
+say $VOICE_AGENT $AGENT_WPM "$GREETING" "$work/g.wav" $R
+say $VOICE_AGENT $AGENT_WPM "$ANSWER" "$work/a1.wav" $R
+say $VOICE_AGENT $AGENT_WPM "$ANSWER2" "$work/a2.wav" $R
+say $VOICE_AGENT $AGENT_WPM "$CLOSING" "$work/cl.wav" $R
 say $VOICE_CUSTOMER 150 "$ASK" "$work/q1.wav" $R
 say $VOICE_CUSTOMER 150 "$ASK2" "$work/q2.wav" $R
 len() { soxi -D "$1"; }
@@ -88,15 +90,15 @@ say $VOICE_CUSTOMER 150 "$ASK" "$work/fq1.wav" $R16
 sil 0.6 "$work/f06.wav" $R16; sil 0.5 "$work/f05.wav" $R16
 track "$work/mix.wav" $R16 "$work/f06.wav" "$work/fg.wav" "$work/f05.wav" "$work/fq1.wav" "$work/f05.wav" \
   "$work/fa1.wav" "$work/f05.wav" "$work/fa2.wav" "$work/f05.wav" "$work/fcl.wav" "$work/f06.wav"
-sox -q "$work/mix.wav" -b 16 "li_na/2026-11-02_fast_talker.wav"
+sox -q "$work/mix.wav" -b 16 "li_na/2026-11-02_fast_talker.wav" vol -6dB
 
 # 4. A late greeting: 3.5 s of silence after pickup (mono mixed, 16 kHz FLAC).
 sil 3.5 "$work/f35.wav" $R16
-say $VOICE_AGENT 125 "$GREETING" "$work/lg.wav" $R16
-say $VOICE_AGENT 125 "$ANSWER" "$work/la1.wav" $R16
+say $VOICE_AGENT $AGENT_WPM "$GREETING" "$work/lg.wav" $R16
+say $VOICE_AGENT $AGENT_WPM "$ANSWER" "$work/la1.wav" $R16
 track "$work/mix.wav" $R16 "$work/f35.wav" "$work/lg.wav" "$work/f05.wav" "$work/fq1.wav" "$work/f06.wav" \
   "$work/la1.wav" "$work/f06.wav"
-sox -q "$work/mix.wav" -b 16 "li_na/2026-11-03_late_greeting.flac"
+sox -q "$work/mix.wav" -b 16 "li_na/2026-11-03_late_greeting.flac" vol -6dB
 
 # 5. A quiet agent: 22 dB below the others (stereo, A-law).
 track "$work/agent.wav" $R "$work/s08.wav" "$work/g.wav" "$work/s07.wav" "$work/q1s.wav" "$work/s07.wav" \

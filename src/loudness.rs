@@ -191,8 +191,11 @@ pub struct ActiveSpeechLevel {
     thresholds: [f64; Self::THRESHOLDS],
     /// Thresholds `j >= reached` are at or below the envelope now.
     reached: usize,
-    /// Per threshold: where the current run below it began (sample index), when below.
-    below_since: [u64; Self::THRESHOLDS],
+    /// Per threshold: where the current run below it began (sample index), when below. A
+    /// run from the start of the stream begins one hangover early: as in the reference
+    /// implementation (hangover counters start expired), nothing before the first crossing
+    /// counts as active.
+    below_since: [i64; Self::THRESHOLDS],
     /// Per threshold: samples below it beyond the hangover, in runs already ended.
     inactive: [u64; Self::THRESHOLDS],
     sum_squares: f64,
@@ -218,7 +221,7 @@ impl ActiveSpeechLevel {
             thresholds,
             // Nothing is reached before the first sample: every threshold starts a run below.
             reached: Self::THRESHOLDS,
-            below_since: [0; Self::THRESHOLDS],
+            below_since: [-((0.2 * rate).round() as i64); Self::THRESHOLDS],
             inactive: [0; Self::THRESHOLDS],
             sum_squares: 0.0,
             samples: 0,
@@ -268,13 +271,13 @@ impl ActiveSpeechLevel {
         if after < before {
             // Rose above thresholds after..before: their runs below end at `n`.
             for j in after..before {
-                let run = n - self.below_since[j];
+                let run = (n as i64 - self.below_since[j]).max(0) as u64;
                 self.inactive[j] += run.saturating_sub(self.hangover_samples);
             }
         } else {
             // Fell below thresholds before..after: their runs below begin at `n`.
             for j in before..after {
-                self.below_since[j] = n;
+                self.below_since[j] = n as i64;
             }
         }
     }
@@ -282,11 +285,12 @@ impl ActiveSpeechLevel {
     /// Samples counted active for threshold `j` so far.
     fn active(&self, j: usize) -> u64 {
         let open_run = if j < self.reached {
-            (self.samples - self.below_since[j]).saturating_sub(self.hangover_samples)
+            ((self.samples as i64 - self.below_since[j]).max(0) as u64)
+                .saturating_sub(self.hangover_samples)
         } else {
             0
         };
-        self.samples - self.inactive[j] - open_run
+        self.samples.saturating_sub(self.inactive[j] + open_run)
     }
 
     /// The active speech level in dBov (0 dBov = full-scale square wave) and the activity
@@ -395,6 +399,22 @@ mod tests {
     }
 
     #[test]
+    fn long_quiet_speech_is_not_measured_at_the_unreached_thresholds() {
+        // Regression: a long recording whose envelope never reaches the top thresholds must
+        // not count the first 200 ms as active there (that read -0.7 dBov for a -25 dB call).
+        let mut a = ActiveSpeechLevel::new(8_000);
+        for _ in 0..30 {
+            a.push(&sine(8_000, 440.0, -22.0, 1.0));
+            a.push(&vec![0.0; 8_000]);
+        }
+        // Active: each 1 s tone plus the 200 ms hangover and the envelope's decay (about
+        // 1.3 s of every 2 s), so the level is the tone's RMS (-25.0) less 10*log10(1.3).
+        let (level, activity) = a.level_dbov();
+        assert!((level.unwrap() + 26.1).abs() < 0.3, "{level:?}");
+        assert!((activity.unwrap() - 0.64).abs() < 0.05, "{activity:?}");
+    }
+
+    #[test]
     fn active_speech_level_of_continuous_sine() {
         // A continuous sine is active all the time: its active level is its RMS level,
         // 3.01 dB below its peak.
@@ -411,7 +431,9 @@ mod tests {
         let hangover = (0.2 * rate as f64).round() as u64;
         let (mut p, mut q) = (0.0f64, 0.0f64);
         let mut active = [0u64; 16];
-        let mut hang = [0u64; 16];
+        // Hangover counters start expired (ITU-T G.191 sv56): nothing before the first
+        // crossing is active.
+        let mut hang = [hangover; 16];
         for &s in samples {
             let x = s as f64;
             p = g * p + (1.0 - g) * x.abs();
