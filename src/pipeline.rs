@@ -88,11 +88,7 @@ fn has_audio_extension(path: &Path) -> bool {
 
 /// A lowercase one-line reason for an I/O error.
 pub fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file or folder".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        _ => e.to_string(),
-    }
+    crate::error::io_reason(e)
 }
 
 /// The agent's name from the path: the parent folder's name.
@@ -102,6 +98,15 @@ pub fn agent_from_path(path: &Path) -> Option<String> {
         .and_then(|n| n.to_str())
         .filter(|n| !n.is_empty() && *n != "." && *n != "..")
         .map(str::to_string)
+}
+
+/// The text of a caught panic.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
 }
 
 /// Size and modification time of a file.
@@ -133,6 +138,9 @@ pub fn analyze_source(mut source: AudioSource, options: &AnalysisOptions) -> Res
     }
     let mut report = analyzer.finish();
     report.codec = Some(source.codec_name().to_string());
+    if let Some(w) = source.truncation_warning() {
+        report.warnings.push(w);
+    }
     if source.bad_packets() > 0 {
         report.warnings.push(format!(
             "{} undecodable packets skipped",
@@ -144,8 +152,15 @@ pub fn analyze_source(mut source: AudioSource, options: &AnalysisOptions) -> Res
 
 /// Analyses one file; never fails: a file that cannot be analysed gets a report whose
 /// `error` says why.
+///
+/// A panic inside the decoder or the analysis is caught and becomes an `error` too (a
+/// safety net: every panic found is also fixed where it starts).
 pub fn analyze_file(path: &Path, options: &AnalysisOptions) -> CallReport {
-    let result = AudioSource::open(path).and_then(|s| analyze_source(s, options));
+    let run = || AudioSource::open(path).and_then(|s| analyze_source(s, options));
+    let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+        Ok(r) => r,
+        Err(payload) => Err(Error::Internal(panic_message(payload.as_ref()))),
+    };
     let mut report = match result {
         Ok(r) => r,
         Err(e) => CallReport {

@@ -10,6 +10,7 @@ mod analyze;
 #[cfg(feature = "capture")]
 mod live;
 mod report;
+mod resume;
 
 use analyze::AnalyzeArgs;
 
