@@ -652,3 +652,41 @@ fn config_errors_name_the_key() {
         );
     }
 }
+
+/// Every input the fuzzer found a fault with (tests/data/fuzz-regressions/) goes through
+/// decoding and analysis without a panic, and under a 1 GB address-space limit.
+#[test]
+fn fuzz_regressions_replay() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz-regressions");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "bin"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty());
+    for path in &files {
+        let bytes = std::fs::read(path).unwrap();
+        if let Ok(source) = agentvoice::audio::AudioSource::from_bytes(bytes, None) {
+            let _ = pipeline::analyze_source(source, &AnalysisOptions::default());
+        }
+    }
+    if cfg!(target_os = "linux") {
+        let bin = assert_cmd::cargo::cargo_bin("agentvoice");
+        let out = tempfile::tempdir().unwrap();
+        let run = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "ulimit -v 1000000 && exec '{}' analyze --jobs 1 -o '{}' \"$@\"",
+                bin.display(),
+                out.path().display()
+            ))
+            .arg("sh")
+            .args(&files)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(matches!(run.status.code(), Some(0 | 1)), "{stderr}");
+        assert!(!stderr.contains("internal error"), "{stderr}");
+    }
+}
