@@ -9,8 +9,7 @@ use symphonia::core::codecs::{Decoder, DecoderOptions, CODEC_TYPE_NULL};
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::{FormatOptions, FormatReader};
 use symphonia::core::io::{MediaSource, MediaSourceStream};
-use symphonia::core::meta::MetadataOptions;
-use symphonia::core::probe::Hint;
+use symphonia::default::formats::{FlacReader, MpaReader, WavReader};
 
 use crate::error::{Error, Result};
 
@@ -74,29 +73,27 @@ impl AudioSource {
         if len == 0 {
             return Err(Error::Empty);
         }
-        let (media, riff) = view::prepare(media, len)?;
+        let (media, riff, container) = view::prepare(media, len, extension)?;
         let stream = MediaSourceStream::new(Box::new(media), Default::default());
-        let mut hint = Hint::new();
-        if let Some(ext) = extension {
-            hint.with_extension(ext);
-        }
-        let probed = symphonia::default::get_probe()
-            .format(
-                &hint,
-                stream,
-                &FormatOptions::default(),
-                &MetadataOptions::default(),
-            )
-            .map_err(|e| match e {
-                SymphoniaError::Unsupported(_) => {
-                    Error::Format("unrecognised format (not WAV, FLAC or MP3 audio)".into())
-                }
-                SymphoniaError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-                    Error::Format("truncated header".into())
-                }
-                other => Error::Format(describe(&other)),
-            })?;
-        let format = probed.format;
+        // The reader is chosen by what the file starts with, never by a marker found further
+        // in (symphonia's probe searches for one, past anything our checks looked at).
+        let options = FormatOptions::default();
+        let opened: std::result::Result<Box<dyn FormatReader>, SymphoniaError> = match container {
+            view::Container::Wav => WavReader::try_new(stream, &options).map(|r| Box::new(r) as _),
+            view::Container::Flac => {
+                FlacReader::try_new(stream, &options).map(|r| Box::new(r) as _)
+            }
+            view::Container::Mpeg => MpaReader::try_new(stream, &options).map(|r| Box::new(r) as _),
+        };
+        let format = opened.map_err(|e| match e {
+            SymphoniaError::Unsupported(_) => {
+                Error::Format("unrecognised format (not WAV, FLAC or MP3 audio)".into())
+            }
+            SymphoniaError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+                Error::Format("truncated header".into())
+            }
+            other => Error::Format(describe(&other)),
+        })?;
         let track = format
             .tracks()
             .iter()
@@ -577,10 +574,22 @@ mod view {
     }
 
     /// Skips ID3v2 tags, checks the container, and returns what the decoder may see.
+    /// The container a file holds, by its first bytes (after any ID3v2 tags).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub(super) enum Container {
+        /// RIFF/WAVE.
+        Wav,
+        /// Native FLAC.
+        Flac,
+        /// MPEG audio (MP3): starts with a frame sync, follows ID3v2 tags, or is named so.
+        Mpeg,
+    }
+
     pub(super) fn prepare<M: MediaSource>(
         mut media: M,
         len: u64,
-    ) -> Result<(View<M>, Option<riff::RiffInfo>)> {
+        extension: Option<&str>,
+    ) -> Result<(View<M>, Option<riff::RiffInfo>, Container)> {
         let mut base = 0u64;
         loop {
             media.seek(SeekFrom::Start(base))?;
@@ -612,7 +621,7 @@ mod view {
             return Err(Error::NoSamples);
         }
         let riff = riff::check(&mut view, view_len)?;
-        if let Some(info) = riff {
+        let container = if let Some(info) = riff {
             if info.truncation().is_some() {
                 // The decoder refuses a data size beyond the RIFF size: show it sizes that
                 // match the bytes really there.
@@ -631,12 +640,29 @@ mod view {
                     ),
                 ];
             }
+            Container::Wav
         } else if let Some((prefix, audio_start)) = flac_frames(&mut view, view_len)? {
             let media = view.into_inner();
             view = View::new(media, len, prefix, base + audio_start);
-        }
+            Container::Flac
+        } else {
+            view.seek(SeekFrom::Start(0))?;
+            let head = read_array::<2, View<M>>(&mut view)?.unwrap_or([0, 0]);
+            let sync = head[0] == 0xff && head[1] & 0xe0 == 0xe0;
+            let named = extension.is_some_and(|e| {
+                ["mp3", "mp2", "mpa"]
+                    .iter()
+                    .any(|m| m.eq_ignore_ascii_case(e))
+            });
+            if !(sync || named || base > 0) {
+                return Err(Error::Format(
+                    "unrecognised format (not WAV, FLAC or MP3 audio)".into(),
+                ));
+            }
+            Container::Mpeg
+        };
         view.seek(SeekFrom::Start(0))?;
-        Ok((view, riff))
+        Ok((view, riff, container))
     }
 
     /// For a FLAC stream: a header of "fLaC" and the STREAMINFO block alone (marked last),

@@ -111,6 +111,8 @@ pub fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         .unzip();
     super::report::identify(&rules, &mut current, false);
 
+    // Printing is best effort (stdout may be a closed pipe): the results files are
+    // written whatever happens to it.
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for (r, &new) in current.iter().zip(&new) {
@@ -121,9 +123,9 @@ pub fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
             }
         }
         if args.json {
-            writeln!(out, "{}", export::to_json_line(r))?;
+            let _ = writeln!(out, "{}", export::to_json_line(r));
         } else if new && r.error.is_none() {
-            writeln!(out, "{}", summary_line(r))?;
+            let _ = writeln!(out, "{}", summary_line(r));
         }
     }
     current.extend(problems.iter().map(problem_report));
@@ -133,20 +135,20 @@ pub fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     journal.remove()?;
     super::report::write_html(&args.output, &all, &options.config, args.report.png)?;
     if !args.json {
-        writeln!(
+        let _ = writeln!(
             out,
             "{} recordings analysed, {} failed; results in {}, report in {}",
             ok - skipped.min(ok),
             failed,
             args.output.join(resume::JSONL_NAME).display(),
             args.output.join("index.html").display()
-        )?;
+        );
         if skipped > 0 {
-            writeln!(
+            let _ = writeln!(
                 out,
                 "{skipped} unchanged recordings were already in {} and were not analysed again (--force to redo them)",
                 args.output.join(resume::JSONL_NAME).display()
-            )?;
+            );
         }
     }
     if let Some(code) = stop.exit_code() {
