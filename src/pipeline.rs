@@ -141,6 +141,12 @@ pub fn analyze_source(mut source: AudioSource, options: &AnalysisOptions) -> Res
     if let Some(w) = source.truncation_warning() {
         report.warnings.push(w);
     }
+    if source.corrupt_samples() > 0 {
+        report.warnings.push(format!(
+            "{} samples were more than 60 dB over full scale (corrupt data) and were read as silence",
+            source.corrupt_samples()
+        ));
+    }
     if source.bad_packets() > 0 {
         report.warnings.push(format!(
             "{} undecodable packets skipped",

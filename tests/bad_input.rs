@@ -252,6 +252,21 @@ fn corpus() -> Vec<Case> {
             expect: Expect::Warning("NaN or infinite"),
         },
         Case {
+            name: "absurd_floats.wav",
+            bytes: wav(
+                Fmt {
+                    tag: 3,
+                    channels: 1,
+                    rate: RATE,
+                    bits: 32,
+                },
+                None,
+                &float32(&speech.iter().map(|s| s * 1e30).collect::<Vec<f32>>()),
+                None,
+            ),
+            expect: Expect::Warning("over full scale (corrupt data)"),
+        },
+        Case {
             name: "one_sample.wav",
             bytes: wav(Fmt::pcm16(1, RATE), None, &pcm16(&[0.5]), None),
             expect: Expect::Warning("no speech found"),
@@ -491,11 +506,18 @@ fn batch_names_every_bad_file_and_analyses_the_good_ones() {
         std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
         expected.push((locked, Expect::Error("permission denied")));
     }
+    let fifo = dir.path().join("pipe.wav");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    let fifo = matches!(made, Ok(s) if s.success()).then_some(fifo);
+    if let Some(f) = &fifo {
+        expected.push((f.clone(), Expect::Error("not a regular file")));
+    }
     let out = dir.path().join("out");
     let run = Command::cargo_bin("agentvoice")
         .unwrap()
         .arg("analyze")
         .arg(&input)
+        .args(&fifo)
         .arg("-o")
         .arg(&out)
         .timeout(std::time::Duration::from_secs(120))

@@ -19,6 +19,10 @@ pub const MIN_SAMPLE_RATE_HZ: u32 = 8_000;
 pub const MAX_SAMPLE_RATE_HZ: u32 = 192_000;
 /// Most channels we analyse (one agent, one customer).
 pub const MAX_CHANNELS: usize = 2;
+/// Float samples beyond this magnitude (+60 dB over full scale) are corrupt data, not
+/// audio, and are read as silence. Values a little over full scale (a hot float file) are
+/// kept as they are.
+const MAX_SAMPLE_MAGNITUDE: f32 = 1000.0;
 /// Decode errors tolerated (bad packets skipped) before the file is given up.
 const MAX_BAD_PACKETS: usize = 1000;
 
@@ -43,16 +47,23 @@ pub struct AudioSource {
     frames_read: u64,
     expected_frames: Option<u64>,
     truncation: Option<(u64, u64)>,
+    absurd_samples: u64,
 }
 
 impl AudioSource {
     /// Opens and probes a file; fails with a reason a person can act on.
     pub fn open(path: &Path) -> Result<AudioSource> {
-        let file = File::open(path)?;
-        let meta = file.metadata()?;
+        // Checked before opening: opening a named pipe would wait for a writer forever.
+        let meta = std::fs::metadata(path)?;
         if meta.is_dir() {
             return Err(Error::Format("is a folder, not a file".into()));
         }
+        if !meta.is_file() {
+            return Err(Error::Format(
+                "not a regular file (a device, pipe or socket)".into(),
+            ));
+        }
+        let file = File::open(path)?;
         let extension = path.extension().and_then(|e| e.to_str());
         AudioSource::from_media(file, extension)
     }
@@ -133,7 +144,13 @@ impl AudioSource {
             frames_read: 0,
             expected_frames,
             truncation,
+            absurd_samples: 0,
         })
+    }
+
+    /// Samples so far beyond full scale that they were read as silence (corrupt float data).
+    pub fn corrupt_samples(&self) -> u64 {
+        self.absurd_samples
     }
 
     /// Why the recording is shorter than its header says, if it is (a truncated file).
@@ -219,6 +236,12 @@ impl AudioSource {
                     };
                     buffer.copy_interleaved_ref(decoded);
                     self.frames_read += (buffer.len() / self.spec.channels.max(1)) as u64;
+                    for s in buffer.samples_mut() {
+                        if s.abs() > MAX_SAMPLE_MAGNITUDE {
+                            *s = 0.0;
+                            self.absurd_samples += 1;
+                        }
+                    }
                     let samples = self.buffer.as_ref().map(|b| b.samples()).unwrap_or(&[]);
                     return Ok(Some(samples));
                 }
