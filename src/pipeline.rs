@@ -129,14 +129,17 @@ pub fn analyze_source(mut source: AudioSource, options: &AnalysisOptions) -> Res
     let layout = Layout::for_channels(spec.channels, options.agent_channel, options.mono);
     let mut analyzer = Analyzer::new(&options.config, spec.sample_rate, spec.channels, layout);
     let mut any = false;
+    let mut dc = DcMeter::new(spec.channels);
     while let Some(block) = source.next_block()? {
         any |= !block.is_empty();
+        dc.push(block);
         analyzer.push_interleaved(block);
     }
     if !any {
         return Err(Error::NoSamples);
     }
     let mut report = analyzer.finish();
+    report.warnings.extend(dc.warnings());
     report.codec = Some(source.codec_name().to_string());
     if let Some(w) = source.truncation_warning() {
         report.warnings.push(w);
@@ -154,6 +157,54 @@ pub fn analyze_source(mut source: AudioSource, options: &AnalysisOptions) -> Res
         ));
     }
     Ok(report)
+}
+
+/// A mean (DC) offset this large, full scale = 1, is a recorder fault worth naming (-40 dBFS).
+const DC_OFFSET_WARNING: f64 = 0.01;
+
+/// The mean of each channel, to name a DC offset (it inflates the P.56 speech level).
+struct DcMeter {
+    sums: Vec<f64>,
+    frames: u64,
+}
+
+impl DcMeter {
+    fn new(channels: usize) -> DcMeter {
+        DcMeter {
+            sums: vec![0.0; channels.max(1)],
+            frames: 0,
+        }
+    }
+
+    fn push(&mut self, block: &[f32]) {
+        let channels = self.sums.len();
+        for frame in block.chunks_exact(channels) {
+            for (sum, &s) in self.sums.iter_mut().zip(frame) {
+                if s.is_finite() {
+                    *sum += f64::from(s);
+                }
+            }
+        }
+        self.frames += (block.len() / channels) as u64;
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        if self.frames == 0 {
+            return Vec::new();
+        }
+        self.sums
+            .iter()
+            .enumerate()
+            .map(|(ch, sum)| (ch, sum / self.frames as f64))
+            .filter(|(_, mean)| mean.abs() >= DC_OFFSET_WARNING)
+            .map(|(ch, mean)| {
+                format!(
+                    "DC offset of {mean:.3} (full scale 1) on channel {}: a recorder fault; the active speech level reads high",
+                    ch + 1
+                )
+            })
+            .collect()
+    }
 }
 
 /// Analyses one file; never fails: a file that cannot be analysed gets a report whose
