@@ -32,7 +32,7 @@ pub struct InputProblem {
 }
 
 /// Expands files and folders into recordings: folders recursively, in a deterministic
-/// (sorted) order, following symbolic links but never around a loop.
+/// (sorted) order, following symbolic links but never around a loop; each path once.
 pub fn collect_inputs(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<InputProblem>) {
     let mut files = Vec::new();
     let mut problems = Vec::new();
@@ -77,6 +77,10 @@ pub fn collect_inputs(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<InputProblem>) {
             }
         }
     }
+    // A recording named twice (a file and its folder, or the same path given again) is
+    // analysed once, where it first appears.
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|f| seen.insert(f.clone()));
     (files, problems)
 }
 

@@ -517,6 +517,7 @@ fn batch_names_every_bad_file_and_analyses_the_good_ones() {
         .unwrap()
         .arg("analyze")
         .arg(&input)
+        .arg(input.join("good_a.wav"))
         .args(&fifo)
         .arg("-o")
         .arg(&out)
@@ -555,7 +556,7 @@ fn batch_names_every_bad_file_and_analyses_the_good_ones() {
         assert_eq!(r[0].error, None);
         assert!(!r[0].speech.as_ref().unwrap().segments.is_empty(), "{name}");
     }
-    // Each recording once, however the loop is walked.
+    // Each recording once, however the loop is walked, though good_a.wav is named twice.
     let mut files: Vec<&str> = reports.iter().map(|r| r.file.as_str()).collect();
     let n = files.len();
     files.sort();
