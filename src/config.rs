@@ -178,7 +178,7 @@ impl Config {
     /// Parses TOML text and checks every value's range.
     pub fn from_toml_str(text: &str) -> Result<Config> {
         let config: Config =
-            toml::from_str(text).map_err(|e| Error::Config(one_line(&e.to_string())))?;
+            toml::from_str(text).map_err(|e| Error::Config(toml_reason(&e, text)))?;
         config.validate()?;
         Ok(config)
     }
@@ -294,6 +294,45 @@ fn config_reason(e: &Error) -> String {
         Error::Config(m) => m.clone(),
         other => other.to_string(),
     }
+}
+
+/// A TOML error as one line that starts with the dotted key it is about (found from the
+/// error's position: the `[table]` above it and the key on its line).
+fn toml_reason(e: &toml::de::Error, text: &str) -> String {
+    let message = e
+        .message()
+        .trim()
+        .replace("expected f64", "expected a number")
+        .replace("expected u64", "expected a whole number");
+    let Some(span) = e.span() else {
+        return one_line(&e.to_string());
+    };
+    let before = text.get(..span.start).unwrap_or(text);
+    let line_no = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("").trim();
+    let table = before[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+    let key = match line.split_once('=') {
+        Some((k, _)) => Some(k.trim().trim_matches('"').to_string()),
+        None if line.starts_with('[') => Some(
+            line.trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .to_string(),
+        ),
+        None => None,
+    };
+    let path = match (table, key) {
+        (Some(t), Some(k)) if !line.starts_with('[') => format!("{t}.{k}"),
+        (_, Some(k)) => k,
+        (Some(t), None) => t,
+        (None, None) => return format!("{} (line {line_no})", one_line(&message)),
+    };
+    format!("{path}: {} (line {line_no})", one_line(&message))
 }
 
 /// TOML errors span several lines with a source excerpt; keep the message on one line.

@@ -32,7 +32,7 @@ pub struct InputProblem {
 }
 
 /// Expands files and folders into recordings: folders recursively, in a deterministic
-/// (sorted) order, following symbolic links but never around a loop.
+/// (sorted) order, following symbolic links but never around a loop; each path once.
 pub fn collect_inputs(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<InputProblem>) {
     let mut files = Vec::new();
     let mut problems = Vec::new();
@@ -77,6 +77,10 @@ pub fn collect_inputs(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<InputProblem>) {
             }
         }
     }
+    // A recording named twice (a file and its folder, or the same path given again) is
+    // analysed once, where it first appears.
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|f| seen.insert(f.clone()));
     (files, problems)
 }
 
@@ -88,11 +92,7 @@ fn has_audio_extension(path: &Path) -> bool {
 
 /// A lowercase one-line reason for an I/O error.
 pub fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file or folder".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        _ => e.to_string(),
-    }
+    crate::error::io_reason(e)
 }
 
 /// The agent's name from the path: the parent folder's name.
@@ -102,6 +102,15 @@ pub fn agent_from_path(path: &Path) -> Option<String> {
         .and_then(|n| n.to_str())
         .filter(|n| !n.is_empty() && *n != "." && *n != "..")
         .map(str::to_string)
+}
+
+/// The text of a caught panic.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
 }
 
 /// Size and modification time of a file.
@@ -124,15 +133,27 @@ pub fn analyze_source(mut source: AudioSource, options: &AnalysisOptions) -> Res
     let layout = Layout::for_channels(spec.channels, options.agent_channel, options.mono);
     let mut analyzer = Analyzer::new(&options.config, spec.sample_rate, spec.channels, layout);
     let mut any = false;
+    let mut dc = DcMeter::new(spec.channels);
     while let Some(block) = source.next_block()? {
         any |= !block.is_empty();
+        dc.push(block);
         analyzer.push_interleaved(block);
     }
     if !any {
         return Err(Error::NoSamples);
     }
     let mut report = analyzer.finish();
+    report.warnings.extend(dc.warnings());
     report.codec = Some(source.codec_name().to_string());
+    if let Some(w) = source.truncation_warning() {
+        report.warnings.push(w);
+    }
+    if source.corrupt_samples() > 0 {
+        report.warnings.push(format!(
+            "{} samples were more than 60 dB over full scale (corrupt data) and were read as silence",
+            source.corrupt_samples()
+        ));
+    }
     if source.bad_packets() > 0 {
         report.warnings.push(format!(
             "{} undecodable packets skipped",
@@ -142,10 +163,65 @@ pub fn analyze_source(mut source: AudioSource, options: &AnalysisOptions) -> Res
     Ok(report)
 }
 
+/// A mean (DC) offset this large, full scale = 1, is a recorder fault worth naming (-40 dBFS).
+const DC_OFFSET_WARNING: f64 = 0.01;
+
+/// The mean of each channel, to name a DC offset (it inflates the P.56 speech level).
+struct DcMeter {
+    sums: Vec<f64>,
+    frames: u64,
+}
+
+impl DcMeter {
+    fn new(channels: usize) -> DcMeter {
+        DcMeter {
+            sums: vec![0.0; channels.max(1)],
+            frames: 0,
+        }
+    }
+
+    fn push(&mut self, block: &[f32]) {
+        let channels = self.sums.len();
+        for frame in block.chunks_exact(channels) {
+            for (sum, &s) in self.sums.iter_mut().zip(frame) {
+                if s.is_finite() {
+                    *sum += f64::from(s);
+                }
+            }
+        }
+        self.frames += (block.len() / channels) as u64;
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        if self.frames == 0 {
+            return Vec::new();
+        }
+        self.sums
+            .iter()
+            .enumerate()
+            .map(|(ch, sum)| (ch, sum / self.frames as f64))
+            .filter(|(_, mean)| mean.abs() >= DC_OFFSET_WARNING)
+            .map(|(ch, mean)| {
+                format!(
+                    "DC offset of {mean:.3} (full scale 1) on channel {}: a recorder fault; the active speech level reads high",
+                    ch + 1
+                )
+            })
+            .collect()
+    }
+}
+
 /// Analyses one file; never fails: a file that cannot be analysed gets a report whose
 /// `error` says why.
+///
+/// A panic inside the decoder or the analysis is caught and becomes an `error` too (a
+/// safety net: every panic found is also fixed where it starts).
 pub fn analyze_file(path: &Path, options: &AnalysisOptions) -> CallReport {
-    let result = AudioSource::open(path).and_then(|s| analyze_source(s, options));
+    let run = || AudioSource::open(path).and_then(|s| analyze_source(s, options));
+    let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+        Ok(r) => r,
+        Err(payload) => Err(Error::Internal(panic_message(payload.as_ref()))),
+    };
     let mut report = match result {
         Ok(r) => r,
         Err(e) => CallReport {

@@ -14,6 +14,7 @@ use agentvoice::report::export;
 use agentvoice::{CallReport, Config};
 
 use super::batch::{Progress, Shard};
+use super::resume;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum ChannelArg {
@@ -50,6 +51,9 @@ pub struct AnalyzeArgs {
     /// Files analysed in parallel (default: one per core).
     #[arg(short, long)]
     jobs: Option<usize>,
+    /// Analyse every recording again, even those already in DIR/calls.jsonl unchanged.
+    #[arg(long)]
+    force: bool,
     #[command(flatten)]
     report: super::report::IdentityArgs,
     /// Analyse only part K of N of the sorted inputs (1 <= K <= N), e.g. `--shard 2/8`,
@@ -84,49 +88,91 @@ pub fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     for p in &problems {
         eprintln!("agentvoice: {}: {}", p.path.display(), p.reason);
     }
+    let previous = resume::recover(&args.output)?;
+    let (todo, mut results) = plan(&files, &previous, args.force);
+    let skipped = files.len() - todo.len();
+    let stop = resume::StopFlag::install()?;
+    let journal = resume::Journal::open(&args.output)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.jobs.unwrap_or(0))
         .build()
         .context("cannot start worker threads")?;
-    let progress = Progress::new(files.len());
-    let mut reports: Vec<CallReport> = pool.install(|| {
-        files
-            .par_iter()
-            .map(|f| {
-                let report = pipeline::analyze_file(f, &options);
-                progress.record(&report);
+    let progress = Progress::new(todo.len());
+    let analysed: Vec<Option<CallReport>> = pool.install(|| {
+        todo.par_iter()
+            .map(|&i| {
+                let report = analyze_and_journal(&files[i], &options, &journal, &stop);
+                if let Some(r) = &report {
+                    progress.record(r);
+                }
                 report
             })
             .collect()
     });
     progress.finish();
-    super::report::identify(&rules, &mut reports, false);
-
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    for r in &reports {
-        if let Some(e) = &r.error {
-            eprintln!("agentvoice: {}: {e}", r.file);
-            failed += 1;
-        }
-        if args.json {
-            writeln!(out, "{}", export::to_json_line(r))?;
-        } else if r.error.is_none() {
-            writeln!(out, "{}", summary_line(r))?;
+    let mut not_done = 0;
+    for (&i, report) in todo.iter().zip(analysed) {
+        match report {
+            Some(r) => results[i] = Some(Fresh::New(r)),
+            None => not_done += 1,
         }
     }
-    write_outputs(&args.output, &reports)?;
-    super::report::write_html(&args.output, &reports, &options.config, args.report.png)?;
+
+    let (mut current, new): (Vec<CallReport>, Vec<bool>) = results
+        .into_iter()
+        .flatten()
+        .map(|r| match r {
+            Fresh::New(r) => (r, true),
+            Fresh::Kept(r) => (r, false),
+        })
+        .unzip();
+    super::report::identify(&rules, &mut current, false);
+
+    // Printing is best effort (stdout may be a closed pipe): the results files are
+    // written whatever happens to it.
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for (r, &new) in current.iter().zip(&new) {
+        if new {
+            if let Some(e) = &r.error {
+                eprintln!("agentvoice: {}: {e}", r.file);
+                failed += 1;
+            }
+        }
+        if args.json {
+            let _ = writeln!(out, "{}", export::to_json_line(r));
+        } else if new && r.error.is_none() {
+            let _ = writeln!(out, "{}", summary_line(r));
+        }
+    }
+    current.extend(problems.iter().map(problem_report));
+    let ok = current.iter().filter(|r| r.error.is_none()).count();
+    let all = resume::merge(previous, current);
+    resume::write_outputs(&args.output, &all)?;
+    journal.remove()?;
+    super::report::write_html(&args.output, &all, &options.config, args.report.png)?;
     if !args.json {
-        let ok = reports.len() - reports.iter().filter(|r| r.error.is_some()).count();
-        writeln!(
+        let _ = writeln!(
             out,
             "{} recordings analysed, {} failed; results in {}, report in {}",
-            ok,
+            ok - skipped.min(ok),
             failed,
-            args.output.join("calls.jsonl").display(),
+            args.output.join(resume::JSONL_NAME).display(),
             args.output.join("index.html").display()
-        )?;
+        );
+        if skipped > 0 {
+            let _ = writeln!(
+                out,
+                "{skipped} unchanged recordings were already in {} and were not analysed again (--force to redo them)",
+                args.output.join(resume::JSONL_NAME).display()
+            );
+        }
+    }
+    if let Some(code) = stop.exit_code() {
+        eprintln!(
+            "agentvoice: interrupted: {not_done} recordings not analysed; run the same command again to finish"
+        );
+        return Ok(ExitCode::from(code));
     }
     Ok(if failed > 0 {
         ExitCode::from(1)
@@ -135,15 +181,57 @@ pub fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn write_outputs(dir: &Path, reports: &[CallReport]) -> anyhow::Result<()> {
-    let jsonl = dir.join("calls.jsonl");
-    export::write_atomic(&jsonl, export::to_jsonl(reports).as_bytes())
-        .with_context(|| format!("{}: cannot write", jsonl.display()))?;
-    let csv = dir.join("calls.csv");
-    let text = export::to_csv(reports).context("cannot format calls.csv")?;
-    export::write_atomic(&csv, text.as_bytes())
-        .with_context(|| format!("{}: cannot write", csv.display()))?;
-    Ok(())
+/// A result of this run: analysed now, or kept from an earlier run.
+enum Fresh {
+    New(CallReport),
+    Kept(CallReport),
+}
+
+/// Which inputs to analyse (indices), and the slots of the results in input order, with
+/// the unchanged recordings of earlier runs already filled in (unless `force`).
+fn plan(
+    files: &[PathBuf],
+    previous: &resume::Previous,
+    force: bool,
+) -> (Vec<usize>, Vec<Option<Fresh>>) {
+    let mut todo = Vec::new();
+    let mut slots = Vec::with_capacity(files.len());
+    for (i, f) in files.iter().enumerate() {
+        match previous.unchanged(f).filter(|_| !force) {
+            Some(old) => slots.push(Some(Fresh::Kept(old.clone()))),
+            None => {
+                todo.push(i);
+                slots.push(None);
+            }
+        }
+    }
+    (todo, slots)
+}
+
+/// Analyses one file and journals its line; `None` when a stop was asked for first.
+fn analyze_and_journal(
+    path: &Path,
+    options: &AnalysisOptions,
+    journal: &resume::Journal,
+    stop: &resume::StopFlag,
+) -> Option<CallReport> {
+    if stop.stopped() {
+        return None;
+    }
+    let report = pipeline::analyze_file(path, options);
+    if let Err(e) = journal.append(&report) {
+        eprintln!("agentvoice: {e:#}");
+    }
+    Some(report)
+}
+
+/// The `error` line for a path that could not be searched.
+fn problem_report(p: &pipeline::InputProblem) -> CallReport {
+    CallReport {
+        file: p.path.display().to_string(),
+        error: Some(p.reason.clone()),
+        ..CallReport::default()
+    }
 }
 
 fn fmt_opt(v: Option<f64>, digits: usize) -> String {

@@ -12,6 +12,7 @@ mod eval;
 #[cfg(feature = "capture")]
 mod live;
 mod report;
+mod resume;
 
 use analyze::AnalyzeArgs;
 use eval::EvalArgs;
