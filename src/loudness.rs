@@ -184,6 +184,10 @@ impl FileMeter {
 /// of 16 threshold tests, with the same counts as testing every threshold on every sample.
 #[derive(Debug, Clone)]
 pub struct ActiveSpeechLevel {
+    /// DC blocker: pole radius, previous input and output.
+    dc_pole: f64,
+    dc_x: f64,
+    dc_y: f64,
     g: f64,
     p: f64,
     q: f64,
@@ -214,6 +218,11 @@ impl ActiveSpeechLevel {
             *t = 2f64.powi(-(j as i32));
         }
         ActiveSpeechLevel {
+            // A 5 Hz DC blocker: a recorder's DC offset is not speech and would raise both
+            // the envelope and the power (0.5 DC read 18 dB high).
+            dc_pole: 1.0 - std::f64::consts::TAU * 5.0 / rate,
+            dc_x: 0.0,
+            dc_y: 0.0,
             g: (-1.0 / (rate * 0.03)).exp(),
             p: 0.0,
             q: 0.0,
@@ -247,8 +256,16 @@ impl ActiveSpeechLevel {
         let (mut p, mut q) = (self.p, self.q);
         let mut sum_squares = self.sum_squares;
         let mut reached = self.reached;
+        let (pole, mut dc_x, mut dc_y) = (self.dc_pole, self.dc_x, self.dc_y);
+        if self.samples == 0 {
+            // Start the blocker settled on the first sample: no step from an offset.
+            dc_x = samples.first().map_or(0.0, |&s| s as f64);
+        }
         for (n, &s) in (self.samples..).zip(samples) {
-            let x = s as f64;
+            let input = s as f64;
+            let x = input - dc_x + pole * dc_y;
+            dc_x = input;
+            dc_y = x;
             sum_squares += x * x;
             p = g * p + (1.0 - g) * x.abs();
             q = g * q + (1.0 - g) * p;
@@ -260,6 +277,8 @@ impl ActiveSpeechLevel {
         }
         self.p = p;
         self.q = q;
+        self.dc_x = dc_x;
+        self.dc_y = dc_y;
         self.sum_squares = sum_squares;
         self.reached = reached;
         self.samples += samples.len() as u64;
@@ -415,6 +434,21 @@ mod tests {
     }
 
     #[test]
+    fn dc_offset_does_not_raise_the_active_speech_level() {
+        let tone = sine(8_000, 440.0, -20.0, 5.0);
+        let mut clean = ActiveSpeechLevel::new(8_000);
+        clean.push(&tone);
+        let offset: Vec<f32> = tone.iter().map(|s| s + 0.5).collect();
+        let mut shifted = ActiveSpeechLevel::new(8_000);
+        shifted.push(&offset);
+        let (a, b) = (
+            clean.level_dbov().0.unwrap(),
+            shifted.level_dbov().0.unwrap(),
+        );
+        assert!((a - b).abs() < 0.3, "{a} vs {b}");
+    }
+
+    #[test]
     fn active_speech_level_of_continuous_sine() {
         // A continuous sine is active all the time: its active level is its RMS level,
         // 3.01 dB below its peak.
@@ -434,8 +468,12 @@ mod tests {
         // Hangover counters start expired (ITU-T G.191 sv56): nothing before the first
         // crossing is active.
         let mut hang = [hangover; 16];
+        let pole = 1.0 - std::f64::consts::TAU * 5.0 / rate as f64;
+        let (mut dc_x, mut dc_y) = (samples.first().map_or(0.0, |&s| s as f64), 0.0);
         for &s in samples {
-            let x = s as f64;
+            let x = s as f64 - dc_x + pole * dc_y;
+            dc_x = s as f64;
+            dc_y = x;
             p = g * p + (1.0 - g) * x.abs();
             q = g * q + (1.0 - g) * p;
             for j in 0..16usize {

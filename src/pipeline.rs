@@ -166,7 +166,7 @@ pub fn analyze_source(mut source: AudioSource, options: &AnalysisOptions) -> Res
 /// A mean (DC) offset this large, full scale = 1, is a recorder fault worth naming (-40 dBFS).
 const DC_OFFSET_WARNING: f64 = 0.01;
 
-/// The mean of each channel, to name a DC offset (it inflates the P.56 speech level).
+/// The mean of each channel, to name a DC offset (a recorder fault).
 struct DcMeter {
     sums: Vec<f64>,
     frames: u64,
@@ -203,7 +203,7 @@ impl DcMeter {
             .filter(|(_, mean)| mean.abs() >= DC_OFFSET_WARNING)
             .map(|(ch, mean)| {
                 format!(
-                    "DC offset of {mean:.3} (full scale 1) on channel {}: a recorder fault; the active speech level reads high",
+                    "DC offset of {mean:.3} (full scale 1) on channel {}: a recorder fault (removed before the active speech level is measured)",
                     ch + 1
                 )
             })
