@@ -89,8 +89,59 @@ pub struct VadConfig {
     pub min_speech_s: f64,
     /// Pauses shorter than this inside speech are bridged, seconds.
     pub hangover_s: f64,
-    /// Speech boundaries are widened by this much on each side, seconds.
+    /// Speech onsets are moved this much earlier, seconds.
     pub pad_s: f64,
+    /// Speech ends are moved this much later (utterances fade out below the floor), seconds.
+    pub pad_end_s: f64,
+    /// Window of the centred power average that decides core speech, seconds.
+    pub smooth_s: f64,
+    /// How far back (plus the look-ahead) the noise floor's minimum looks, seconds.
+    pub floor_window_s: f64,
+    /// How far back the speaker's level (the maximum) looks, seconds.
+    pub level_window_s: f64,
+    /// A segment's edges extend over frames this far above the noise floor, dB.
+    pub edge_db: f64,
+    /// Edges are searched at most this far from the core speech, seconds.
+    pub edge_search_s: f64,
+    /// The edge search steps over dips in energy up to this long, seconds.
+    pub edge_dip_s: f64,
+    /// Frames more than this below the speaker's level never extend an edge, dB.
+    pub edge_range_db: f64,
+    /// Window over which the noise's spread (babble or steady) is judged, seconds.
+    pub babble_window_s: f64,
+    /// Spread of the raw frames below the smoothed floor, dB: at the first value the noise
+    /// counts as steady, at the second as babble (in between, a blend).
+    pub babble_spread_db: [f64; 2],
+    /// `speaker_range_db` in babble, dB.
+    pub babble_range_db: f64,
+    /// How far ahead the detector looks before deciding a frame (floor and level see
+    /// this far into the future), seconds.
+    pub lookahead_s: f64,
+}
+
+impl VadConfig {
+    /// Allowed range of each setting: (key, value, lowest, highest).
+    fn ranges(&self) -> [(&'static str, f64, f64, f64); 12] {
+        [
+            ("vad.pad_end_s", self.pad_end_s, 0.0, 1.0),
+            ("vad.smooth_s", self.smooth_s, 0.0, 1.0),
+            ("vad.floor_window_s", self.floor_window_s, 0.1, 60.0),
+            ("vad.level_window_s", self.level_window_s, 0.1, 600.0),
+            ("vad.edge_db", self.edge_db, 0.0, 60.0),
+            ("vad.edge_search_s", self.edge_search_s, 0.0, 0.6),
+            ("vad.edge_dip_s", self.edge_dip_s, 0.0, 0.6),
+            ("vad.edge_range_db", self.edge_range_db, 0.0, 120.0),
+            ("vad.lookahead_s", self.lookahead_s, 0.0, 10.0),
+            ("vad.babble_window_s", self.babble_window_s, 0.1, 600.0),
+            (
+                "vad.babble_spread_db[0]",
+                self.babble_spread_db[0],
+                0.0,
+                60.0,
+            ),
+            ("vad.babble_range_db", self.babble_range_db, 1.0, 120.0),
+        ]
+    }
 }
 
 /// Overtalk (both parties speaking at once).
@@ -148,11 +199,23 @@ impl Default for PitchConfig {
 impl Default for VadConfig {
     fn default() -> Self {
         VadConfig {
-            snr_threshold_db: 9.0,
+            snr_threshold_db: 4.0,
             speaker_range_db: 30.0,
             min_speech_s: 0.12,
             hangover_s: 0.6,
             pad_s: 0.03,
+            pad_end_s: 0.15,
+            smooth_s: 0.15,
+            floor_window_s: 5.0,
+            level_window_s: 10.0,
+            edge_db: 4.0,
+            edge_search_s: 0.5,
+            edge_dip_s: 0.25,
+            edge_range_db: 30.0,
+            lookahead_s: 5.0,
+            babble_window_s: 20.0,
+            babble_spread_db: [4.5, 6.5],
+            babble_range_db: 14.0,
         }
     }
 }
@@ -241,7 +304,7 @@ impl Config {
             ("vad.hangover_s", self.vad.hangover_s, 0.0, 10.0),
             ("vad.pad_s", self.vad.pad_s, 0.0, 1.0),
         ];
-        for (key, value, lo, hi) in checks {
+        for (key, value, lo, hi) in checks.into_iter().chain(self.vad.ranges()) {
             if !(value.is_finite() && value >= lo && value <= hi) {
                 return Err(Error::Config(format!(
                     "{key} = {value} is out of range: allowed {lo} to {hi}"

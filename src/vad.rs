@@ -1,32 +1,49 @@
 //! Voice activity: which stretches of one channel hold speech.
 //!
-//! A frame is active when its band energy rises both above the tracked noise floor (a
-//! sliding minimum) by `snr_threshold_db` and to within `speaker_range_db` of the speaker's
-//! own recent level (a sliding maximum), so a quiet agent is kept and faint background
-//! voices are not. Active frames are joined into segments across pauses shorter than the
-//! hangover; segments shorter than the minimum are dropped. Decisions lag the input by a
-//! fixed look-ahead, so the result does not depend on how the audio is chunked.
+//! Design ("smoothed level over an adaptive floor, refined edges"):
+//!
+//! 1. Each frame's band power is averaged over a centred window (`smooth_s`, about 0.2 s).
+//!    Speech raises this average far more than noise does, even babble (several talkers at a
+//!    low level), whose frame-to-frame peaks are smoothed away.
+//! 2. The noise floor is the minimum of that average over the last `floor_window_s` and the
+//!    look-ahead (minimum statistics); the speaker's level is its maximum over the last
+//!    `level_window_s`.
+//! 3. A frame is core speech when the average rises `snr_threshold_db` above the floor and
+//!    to within `speaker_range_db` of the speaker's level (a quiet agent is kept, faint
+//!    background voices are not). In babble (raw frames dipping far below the smoothed
+//!    floor over `babble_window_s`: a spread beyond `babble_spread_db`) the range narrows to
+//!    `babble_range_db`: there the background talkers rise well above the floor, and only
+//!    their level, below the agent's, tells them apart.
+//! 4. A run of core frames becomes a segment; its edges are refined to the frames where the
+//!    raw band energy first rises above (and last stays above) the floor by `edge_db`,
+//!    searching at most `edge_search_s` and stepping over dips up to `edge_dip_s`. Pauses shorter than `hangover_s` are bridged and
+//!    segments shorter than `min_speech_s` dropped.
+//!
+//! Decisions lag the input by a fixed look-ahead (`LOOKAHEAD_S`), so memory is bounded and
+//! the result does not depend on how the audio is chunked.
+//!
+//! On two-channel calls, [`crosstalk_energy_db`] removes from one channel's frame energy
+//! the part that is a copy of the other channel (a leak), before the frames reach the
+//! detector.
 
 use std::collections::VecDeque;
 
 use crate::config::VadConfig;
 use crate::features::{Frame, HOP_S};
 
-/// Frames of look-ahead before a frame is decided.
-const LOOKAHEAD_FRAMES: u64 = 50;
-/// How far back the noise floor looks, frames.
-const FLOOR_HISTORY_FRAMES: u64 = 300;
-/// How far back the speaker's level looks, frames.
-const LEVEL_HISTORY_FRAMES: u64 = 1000;
 /// Below this band energy a frame is digital silence, dB re full scale.
 const ABSOLUTE_FLOOR_DB: f32 = -80.0;
+/// Longest smoothing half-window and edge search allowed, frames (bounds the look-ahead).
+const MAX_REACH_FRAMES: usize = 60;
+/// Longest look-ahead allowed, frames.
+const MAX_LOOKAHEAD_FRAMES: f64 = 1000.0;
 
 /// A frame with its speech decision.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Decision {
     /// The frame decided.
     pub frame: Frame,
-    /// True when the frame's energy passes the speech thresholds.
+    /// True when the frame lies in speech and its energy stands above the floor.
     pub active: bool,
 }
 
@@ -76,13 +93,39 @@ impl SlidingExtreme {
     }
 }
 
+/// One frame held by the detector: its features, power and smoothed level.
+#[derive(Debug, Clone, Copy)]
+struct Held {
+    frame: Frame,
+    smoothed_db: f32,
+}
+
 /// Streaming voice activity detector for one channel.
 pub struct VoiceActivity {
     config: VadConfig,
-    pending: VecDeque<Frame>,
+    half: usize,
+    reach: usize,
+    dip: usize,
+    lookahead: usize,
+    floor_frames: u64,
+    level_frames: u64,
+    /// Powers of the last `2 * half + 1` frames, for the centred average.
+    powers: VecDeque<f64>,
+    power_sum: f64,
+    /// Frames from `reach` before the next one to decide up to the newest.
+    held: VecDeque<Held>,
+    /// How many frames have a smoothed level (the oldest `smoothed_count` of all frames).
+    smoothed_count: u64,
+    /// Index of the next frame to decide.
+    next_decide: u64,
+    frames_seen: u64,
     floor: SlidingExtreme,
     level: SlidingExtreme,
-    smooth: [f32; 3],
+    /// Minimum of the smoothed level over the long (babble) window.
+    long_floor: SlidingExtreme,
+    /// Minimum of the raw frame energy over the long (babble) window.
+    raw_floor: SlidingExtreme,
+    babble_frames: u64,
     open: Option<OpenSegment>,
     segments: Vec<(f64, f64)>,
     phonation_s: f64,
@@ -92,46 +135,94 @@ pub struct VoiceActivity {
 struct OpenSegment {
     start_s: f64,
     last_active_end_s: f64,
+    last_core_index: u64,
     active_frames: u64,
 }
 
 impl VoiceActivity {
     /// A detector with these settings.
     pub fn new(config: &VadConfig) -> VoiceActivity {
+        let frames = |s: f64| ((s / HOP_S).round().max(0.0) as usize).min(MAX_REACH_FRAMES);
+        let half = frames(config.smooth_s / 2.0);
+        let reach = frames(config.edge_search_s).max(1);
+        let lookahead = (half + reach + 2).max(
+            (config.lookahead_s / HOP_S)
+                .round()
+                .clamp(0.0, MAX_LOOKAHEAD_FRAMES) as usize,
+        );
         VoiceActivity {
             config: config.clone(),
-            pending: VecDeque::with_capacity(LOOKAHEAD_FRAMES as usize + 1),
+            half,
+            reach,
+            dip: frames(config.edge_dip_s),
+            lookahead,
+            floor_frames: (config.floor_window_s / HOP_S).round().max(1.0) as u64,
+            level_frames: (config.level_window_s / HOP_S).round().max(1.0) as u64,
+            powers: VecDeque::with_capacity(2 * half + 2),
+            power_sum: 0.0,
+            held: VecDeque::with_capacity(lookahead + reach + 2),
+            smoothed_count: 0,
+            next_decide: 0,
+            frames_seen: 0,
             floor: SlidingExtreme::new(false),
             level: SlidingExtreme::new(true),
-            smooth: [ABSOLUTE_FLOOR_DB; 3],
+            long_floor: SlidingExtreme::new(false),
+            raw_floor: SlidingExtreme::new(false),
+            babble_frames: (config.babble_window_s / HOP_S).round().max(1.0) as u64,
             open: None,
             segments: Vec::new(),
             phonation_s: 0.0,
         }
     }
 
+    /// Decisions lag the input by this many frames.
+    pub fn lookahead_frames(&self) -> usize {
+        self.lookahead
+    }
+
     /// Adds a frame; calls `on_decision` for each frame decided (they lag by the look-ahead).
     pub fn push(&mut self, frame: Frame, mut on_decision: impl FnMut(Decision)) {
-        // The level tracker reads a 30 ms average, so single clicks do not set the level.
-        self.smooth = [self.smooth[1], self.smooth[2], frame.energy_db];
-        let smoothed = power_mean_db(&self.smooth);
-        self.floor
-            .push(frame.index, frame.energy_db.max(ABSOLUTE_FLOOR_DB));
-        self.level.push(frame.index, smoothed);
-        self.pending.push_back(frame);
-        if self.pending.len() as u64 > LOOKAHEAD_FRAMES {
-            if let Some(f) = self.pending.pop_front() {
-                let d = self.decide(f);
-                on_decision(d);
+        // Frames are numbered by the detector, so a caller's numbering cannot break it.
+        let frame = Frame {
+            index: self.frames_seen,
+            ..frame
+        };
+        self.frames_seen += 1;
+        let power = db_to_power(frame.energy_db);
+        self.held.push_back(Held {
+            frame,
+            smoothed_db: f32::NAN,
+        });
+        self.powers.push_back(power);
+        self.power_sum += power;
+        if self.powers.len() > 2 * self.half + 1 {
+            if let Some(old) = self.powers.pop_front() {
+                self.power_sum -= old;
             }
+        }
+        if self.frames_seen > self.half as u64 {
+            let mean = self.power_sum.max(0.0) / self.powers.len() as f64;
+            self.set_smoothed(power_to_db(mean));
+        }
+        while self.frames_seen - self.next_decide > self.lookahead as u64 {
+            self.decide_next(&mut on_decision);
         }
     }
 
     /// Decides the frames still waiting and closes the last segment.
     pub fn finish(&mut self, mut on_decision: impl FnMut(Decision)) {
-        while let Some(f) = self.pending.pop_front() {
-            let d = self.decide(f);
-            on_decision(d);
+        // The last `half` frames average over a window cut short by the end of the input.
+        while self.smoothed_count < self.frames_seen {
+            if self.powers.len() > self.half + 1 {
+                if let Some(old) = self.powers.pop_front() {
+                    self.power_sum -= old;
+                }
+            }
+            let mean = self.power_sum.max(0.0) / self.powers.len().max(1) as f64;
+            self.set_smoothed(power_to_db(mean));
+        }
+        while self.next_decide < self.frames_seen {
+            self.decide_next(&mut on_decision);
         }
         self.close_segment();
     }
@@ -151,59 +242,230 @@ impl VoiceActivity {
         self.open.map(|o| (o.start_s, o.last_active_end_s))
     }
 
-    fn decide(&mut self, frame: Frame) -> Decision {
-        let i = frame.index;
-        self.floor
-            .evict_before(i.saturating_sub(FLOOR_HISTORY_FRAMES));
-        self.level
-            .evict_before(i.saturating_sub(LEVEL_HISTORY_FRAMES));
-        let floor = self.floor.value().unwrap_or(ABSOLUTE_FLOOR_DB);
-        let level = self.level.value().unwrap_or(ABSOLUTE_FLOOR_DB);
-        let threshold = (floor + self.config.snr_threshold_db as f32)
-            .max(level - self.config.speaker_range_db as f32)
+    fn set_smoothed(&mut self, db: f32) {
+        let index = self.smoothed_count;
+        if let Some(h) = self.held_mut(index) {
+            h.smoothed_db = db;
+        }
+        self.floor.push(index, db.max(ABSOLUTE_FLOOR_DB));
+        self.long_floor.push(index, db.max(ABSOLUTE_FLOOR_DB));
+        self.level.push(index, db);
+        if let Some(raw) = self.held_at(index).map(|h| h.frame.energy_db) {
+            self.raw_floor.push(index, raw.max(ABSOLUTE_FLOOR_DB));
+        }
+        self.smoothed_count += 1;
+    }
+
+    fn position(&self, index: u64) -> Option<usize> {
+        let first = self.held.front()?.frame.index;
+        index
+            .checked_sub(first)
+            .map(|p| p as usize)
+            .filter(|&p| p < self.held.len())
+    }
+
+    fn held_at(&self, index: u64) -> Option<&Held> {
+        self.position(index).and_then(|p| self.held.get(p))
+    }
+
+    fn held_mut(&mut self, index: u64) -> Option<&mut Held> {
+        self.position(index).and_then(|p| self.held.get_mut(p))
+    }
+
+    fn decide_next(&mut self, on_decision: &mut impl FnMut(Decision)) {
+        let n = self.next_decide;
+        self.next_decide += 1;
+        let Some(current) = self.held_at(n).copied() else {
+            return;
+        };
+        self.floor.evict_before(n.saturating_sub(self.floor_frames));
+        self.level.evict_before(n.saturating_sub(self.level_frames));
+        let floor = self
+            .floor
+            .value()
+            .unwrap_or(ABSOLUTE_FLOOR_DB)
             .max(ABSOLUTE_FLOOR_DB);
-        let active = frame.energy_db > threshold;
-        if active {
+        let level = self.level.value().unwrap_or(ABSOLUTE_FLOOR_DB);
+        self.long_floor
+            .evict_before(n.saturating_sub(self.babble_frames));
+        self.raw_floor
+            .evict_before(n.saturating_sub(self.babble_frames));
+        // How far raw frames dip below the smoothed floor: a few dB for steady noise, far
+        // more for babble, whose level swings with its talkers.
+        let spread = self.long_floor.value().unwrap_or(ABSOLUTE_FLOOR_DB)
+            - self.raw_floor.value().unwrap_or(ABSOLUTE_FLOOR_DB);
+        let c = &self.config;
+        let babble = ((spread as f64 - c.babble_spread_db[0])
+            / (c.babble_spread_db[1] - c.babble_spread_db[0]).max(1e-6))
+        .clamp(0.0, 1.0);
+        let range = c.speaker_range_db + babble * (c.babble_range_db - c.speaker_range_db);
+        let edge_range = c.edge_range_db + babble * (c.babble_range_db - c.speaker_range_db);
+        let core_threshold = (floor + c.snr_threshold_db as f32).max(level - range as f32);
+        let edge_threshold = (floor + c.edge_db as f32).max(level - edge_range as f32);
+        let core = current.smoothed_db > core_threshold;
+
+        if core {
             match &mut self.open {
                 Some(o) => {
-                    o.last_active_end_s = frame.end_s;
-                    o.active_frames += 1;
+                    o.last_core_index = n;
+                    o.last_active_end_s = o.last_active_end_s.max(current.frame.end_s);
                 }
                 None => {
+                    let start_s = self.refined_start(n, core_threshold, edge_threshold);
                     self.open = Some(OpenSegment {
-                        start_s: frame.start_s,
-                        last_active_end_s: frame.end_s,
-                        active_frames: 1,
-                    })
+                        start_s,
+                        last_active_end_s: current.frame.end_s,
+                        last_core_index: n,
+                        active_frames: 0,
+                    });
                 }
             }
         } else if let Some(o) = self.open {
-            if frame.end_s - o.last_active_end_s > self.config.hangover_s {
-                self.close_segment();
+            if o.last_core_index + 1 == n {
+                let end_s = self.refined_end(n, core_threshold, edge_threshold);
+                if let Some(open) = &mut self.open {
+                    open.last_active_end_s = end_s.max(open.start_s);
+                }
             }
         }
-        Decision { frame, active }
+        let mut active = false;
+        if let Some(o) = &mut self.open {
+            let inside = current.frame.start_s + 1e-9 >= o.start_s
+                && (core || current.frame.end_s <= o.last_active_end_s + 1e-9);
+            active = inside && current.frame.energy_db > edge_threshold;
+            if active {
+                o.active_frames += 1;
+            }
+        }
+        if !core {
+            if let Some(o) = self.open {
+                if current.frame.end_s - o.last_active_end_s > self.config.hangover_s {
+                    self.close_segment();
+                }
+            }
+        }
+        on_decision(Decision {
+            frame: current.frame,
+            active,
+        });
+        // Keep `reach` decided frames for the backward edge search.
+        while let Some(front) = self.held.front() {
+            if front.frame.index + (self.reach as u64) < self.next_decide {
+                self.held.pop_front();
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// The onset of a segment whose core starts at frame `n`: the first frame of the run of
+    /// edge-level energy that leads into the first loud frame.
+    fn refined_start(&self, n: u64, core_threshold: f32, edge_threshold: f32) -> f64 {
+        let last = n + self.half as u64;
+        let mut anchor = n;
+        let mut best = f32::NEG_INFINITY;
+        for i in n..=last {
+            let Some(h) = self.held_at(i) else { break };
+            if h.frame.energy_db > core_threshold {
+                anchor = i;
+                break;
+            }
+            if h.frame.energy_db > best {
+                best = h.frame.energy_db;
+                anchor = i;
+            }
+        }
+        let earliest = n.saturating_sub(self.reach as u64);
+        let mut start = anchor;
+        let mut i = anchor;
+        while i > earliest && anchor - i <= self.reach as u64 {
+            i -= 1;
+            match self.held_at(i) {
+                Some(h) if h.frame.energy_db > edge_threshold => start = i,
+                Some(_) if start - i <= self.dip as u64 => {}
+                _ => break,
+            }
+        }
+        let start_s = self
+            .held_at(start)
+            .map_or(0.0, |h| h.frame.start_s - self.config.pad_s);
+        let previous_end = self.segments.last().map_or(0.0, |s| s.1);
+        start_s.max(previous_end).max(0.0)
+    }
+
+    /// The offset of a segment whose core ended before frame `n`: the last frame of the run
+    /// of edge-level energy that follows the last loud frame.
+    fn refined_end(&self, n: u64, core_threshold: f32, edge_threshold: f32) -> f64 {
+        let first = n.saturating_sub(self.half as u64 + 1);
+        let mut anchor = n.saturating_sub(1);
+        let mut found = false;
+        let mut best = f32::NEG_INFINITY;
+        let mut i = n.saturating_sub(1);
+        loop {
+            if let Some(h) = self.held_at(i) {
+                if h.frame.energy_db > core_threshold {
+                    anchor = i;
+                    found = true;
+                    break;
+                }
+                if h.frame.energy_db > best {
+                    best = h.frame.energy_db;
+                    anchor = i;
+                }
+            }
+            if i <= first {
+                break;
+            }
+            i -= 1;
+        }
+        let _ = found;
+        let latest = anchor + self.reach as u64;
+        let mut end = anchor;
+        let mut i = anchor;
+        while i < latest {
+            i += 1;
+            match self.held_at(i) {
+                Some(h) if h.frame.energy_db > edge_threshold => end = i,
+                Some(_) if i - end <= self.dip as u64 => {}
+                _ => break,
+            }
+        }
+        self.held_at(end)
+            .map_or(0.0, |h| h.frame.end_s + self.config.pad_end_s)
     }
 
     fn close_segment(&mut self) {
         let Some(o) = self.open.take() else { return };
-        if o.last_active_end_s - o.start_s + 1e-9 < self.config.min_speech_s {
+        let pads = self.config.pad_s + self.config.pad_end_s;
+        if o.last_active_end_s - o.start_s - pads + 1e-9 < self.config.min_speech_s {
             return;
         }
-        let pad = self.config.pad_s;
-        let start = (o.start_s - pad).max(0.0);
-        let end = o.last_active_end_s + pad;
         self.phonation_s += o.active_frames as f64 * HOP_S;
         match self.segments.last_mut() {
-            Some(last) if last.1 >= start => last.1 = end,
-            _ => self.segments.push((start, end)),
+            Some(last) if last.1 >= o.start_s => last.1 = last.1.max(o.last_active_end_s),
+            _ => self.segments.push((o.start_s, o.last_active_end_s)),
         }
     }
 }
 
-fn power_mean_db(values: &[f32]) -> f32 {
-    let mean: f32 = values.iter().map(|v| 10f32.powf(v / 10.0)).sum::<f32>() / values.len() as f32;
-    10.0 * mean.max(1e-20).log10()
+/// The energy of `own_db` that is not a copy of the other channel, dB: `correlation` is the
+/// normalised zero-lag correlation of the two channels' band signals in this frame. A frame
+/// louder on this channel than on the other is left as it is (a leak is always quieter than
+/// its source).
+pub fn crosstalk_energy_db(own_db: f32, other_db: f32, correlation: f32) -> f32 {
+    if own_db.partial_cmp(&other_db) != Some(std::cmp::Ordering::Less) || !correlation.is_finite() {
+        return own_db;
+    }
+    let rho2 = (correlation * correlation).clamp(0.0, 1.0);
+    own_db + power_to_db((1.0 - rho2 as f64).max(1e-6))
+}
+
+fn db_to_power(db: f32) -> f64 {
+    10f64.powf(db as f64 / 10.0)
+}
+
+fn power_to_db(power: f64) -> f32 {
+    (10.0 * power.max(1e-20).log10()) as f32
 }
 
 #[cfg(test)]
@@ -211,16 +473,19 @@ mod tests {
     use super::*;
 
     fn frames(levels: &[(f64, f32)]) -> Vec<Frame> {
-        // (duration_s, energy_db) runs
+        // (duration_s, energy_db) runs, with a little deterministic jitter
         let mut out = Vec::new();
         let mut index = 0u64;
+        let mut state = 7u32;
         for &(dur, db) in levels {
             for _ in 0..(dur / HOP_S).round() as usize {
+                state = state.wrapping_mul(1664525).wrapping_add(1013904223);
+                let jitter = (state >> 16) as f32 / 65536.0 * 2.0 - 1.0;
                 out.push(Frame {
                     index,
                     start_s: index as f64 * HOP_S,
                     end_s: (index + 1) as f64 * HOP_S,
-                    energy_db: db,
+                    energy_db: db + jitter,
                     voicing: 0.0,
                     f0_hz: None,
                 });
@@ -230,20 +495,30 @@ mod tests {
         out
     }
 
-    fn run(fs: &[Frame]) -> Vec<(f64, f64)> {
-        let mut vad = VoiceActivity::new(&VadConfig {
+    fn config() -> VadConfig {
+        VadConfig {
             pad_s: 0.0,
+            pad_end_s: 0.0,
             ..VadConfig::default()
-        });
-        for &f in fs {
-            vad.push(f, |_| {});
         }
-        vad.finish(|_| {});
-        vad.segments().to_vec()
+    }
+
+    fn run_chunked(fs: &[Frame], config: &VadConfig) -> (Vec<(f64, f64)>, Vec<bool>) {
+        let mut vad = VoiceActivity::new(config);
+        let mut active = Vec::new();
+        for &f in fs {
+            vad.push(f, |d| active.push(d.active));
+        }
+        vad.finish(|d| active.push(d.active));
+        (vad.segments().to_vec(), active)
+    }
+
+    fn run(fs: &[Frame]) -> Vec<(f64, f64)> {
+        run_chunked(fs, &config()).0
     }
 
     #[test]
-    fn bursts_over_a_floor_become_segments() {
+    fn bursts_over_a_floor_become_segments_with_sharp_edges() {
         let segs = run(&frames(&[
             (1.0, -60.0),
             (2.0, -20.0),
@@ -252,14 +527,12 @@ mod tests {
             (1.0, -60.0),
         ]));
         assert_eq!(segs.len(), 2, "{segs:?}");
-        assert!(
-            (segs[0].0 - 1.0).abs() < 0.011 && (segs[0].1 - 3.0).abs() < 0.011,
-            "{segs:?}"
-        );
-        assert!(
-            (segs[1].0 - 6.0).abs() < 0.011 && (segs[1].1 - 7.5).abs() < 0.011,
-            "{segs:?}"
-        );
+        for (seg, (s, e)) in segs.iter().zip([(1.0, 3.0), (6.0, 7.5)]) {
+            assert!(
+                (seg.0 - s).abs() < 0.015 && (seg.1 - e).abs() < 0.015,
+                "{segs:?}"
+            );
+        }
     }
 
     #[test]
@@ -270,11 +543,11 @@ mod tests {
             (0.3, -60.0),
             (1.0, -20.0),
             (2.0, -60.0),
-            (0.05, -20.0),
+            (0.03, -20.0),
             (2.0, -60.0),
         ]));
         assert_eq!(segs.len(), 1, "{segs:?}");
-        assert!((segs[0].1 - 3.3).abs() < 0.011);
+        assert!((segs[0].1 - 3.3).abs() < 0.015, "{segs:?}");
     }
 
     #[test]
@@ -291,8 +564,36 @@ mod tests {
     }
 
     #[test]
+    fn quiet_speaker_is_kept() {
+        // A -50 dB talker over a -75 dB line.
+        let segs = run(&frames(&[(1.0, -75.0), (2.0, -50.0), (3.0, -75.0)]));
+        assert_eq!(segs.len(), 1, "{segs:?}");
+        assert!((segs[0].0 - 1.0).abs() < 0.015, "{segs:?}");
+    }
+
+    #[test]
     fn silence_gives_no_speech() {
         assert!(run(&frames(&[(5.0, -200.0)])).is_empty());
         assert!(run(&frames(&[(5.0, -50.0)])).is_empty());
+    }
+
+    #[test]
+    fn decisions_cover_every_frame_once_in_order() {
+        let fs = frames(&[(0.7, -60.0), (1.0, -20.0), (0.05, -60.0)]);
+        let mut vad = VoiceActivity::new(&config());
+        let mut seen = Vec::new();
+        for &f in &fs {
+            vad.push(f, |d| seen.push(d.frame.index));
+        }
+        vad.finish(|d| seen.push(d.frame.index));
+        assert_eq!(seen, (0..fs.len() as u64).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn leak_of_the_other_channel_is_removed() {
+        // A perfect copy 30 dB down vanishes; an independent signal keeps its energy.
+        assert!(crosstalk_energy_db(-50.0, -20.0, 0.999) < -70.0);
+        assert_eq!(crosstalk_energy_db(-50.0, -20.0, 0.0), -50.0);
+        assert_eq!(crosstalk_energy_db(-20.0, -50.0, 0.99), -20.0);
     }
 }
