@@ -21,6 +21,8 @@ pub struct EvalArgs {
 enum EvalCommand {
     /// Syllable counts against a manifest (TSV with `file` and `syllables` columns).
     Rate(RateArgs),
+    /// Calls with exact truth (TRUTH_DIR/truth/*.json): the figures of score_calls.py.
+    Calls(super::eval_calls::EvalCallsArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -52,6 +54,7 @@ struct RateArgs {
 pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         EvalCommand::Rate(a) => eval_rate(a),
+        EvalCommand::Calls(a) => super::eval_calls::run(a),
     }
 }
 

@@ -9,6 +9,7 @@ use agentvoice::Config;
 mod analyze;
 mod batch;
 mod eval;
+mod eval_calls;
 #[cfg(feature = "capture")]
 mod live;
 mod report;

@@ -3,6 +3,7 @@
 //! Shared here: a tab-separated manifest reader and the error statistics every
 //! evaluation prints.
 
+pub mod calls;
 pub mod rate;
 
 use std::collections::HashMap;
