@@ -367,8 +367,8 @@ fn align(tl: &[f64], rl: &[f64], gap: f64) -> Vec<(f64, f64)> {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i as f64 * gap;
     }
-    for j in 0..=m {
-        d[0][j] = j as f64 * gap;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j as f64 * gap;
     }
     for i in 1..=n {
         for j in 1..=m {
