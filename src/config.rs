@@ -114,6 +114,8 @@ pub struct VadConfig {
     pub babble_spread_db: [f64; 2],
     /// `speaker_range_db` in babble, dB.
     pub babble_range_db: f64,
+    /// `snr_threshold_db` in babble (when higher), dB.
+    pub babble_snr_db: f64,
     /// How far ahead the detector looks before deciding a frame (floor and level see
     /// this far into the future), seconds.
     pub lookahead_s: f64,
@@ -121,7 +123,7 @@ pub struct VadConfig {
 
 impl VadConfig {
     /// Allowed range of each setting: (key, value, lowest, highest).
-    fn ranges(&self) -> [(&'static str, f64, f64, f64); 12] {
+    fn ranges(&self) -> [(&'static str, f64, f64, f64); 14] {
         [
             ("vad.pad_end_s", self.pad_end_s, 0.0, 1.0),
             ("vad.smooth_s", self.smooth_s, 0.0, 1.0),
@@ -140,6 +142,13 @@ impl VadConfig {
                 60.0,
             ),
             ("vad.babble_range_db", self.babble_range_db, 1.0, 120.0),
+            ("vad.babble_snr_db", self.babble_snr_db, 0.0, 60.0),
+            (
+                "vad.babble_spread_db[1]",
+                self.babble_spread_db[1],
+                self.babble_spread_db[0] + 0.1,
+                60.0,
+            ),
         ]
     }
 }
@@ -216,6 +225,7 @@ impl Default for VadConfig {
             babble_window_s: 20.0,
             babble_spread_db: [4.5, 6.5],
             babble_range_db: 14.0,
+            babble_snr_db: 4.0,
         }
     }
 }

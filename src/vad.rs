@@ -33,6 +33,10 @@ use crate::features::{Frame, HOP_S};
 
 /// Below this band energy a frame is digital silence, dB re full scale.
 const ABSOLUTE_FLOOR_DB: f32 = -80.0;
+/// At or below this band energy a frame is digital silence (zeros), dB re full scale.
+const DIGITAL_SILENCE_DB: f32 = -100.0;
+/// A channel with more than this share of digitally silent frames is gated, not noisy.
+const GATED_SHARE: f64 = 0.05;
 /// Longest smoothing half-window and edge search allowed, frames (bounds the look-ahead).
 const MAX_REACH_FRAMES: usize = 60;
 /// Longest look-ahead allowed, frames.
@@ -112,6 +116,8 @@ pub struct VoiceActivity {
     /// Powers of the last `2 * half + 1` frames, for the centred average.
     powers: VecDeque<f64>,
     power_sum: f64,
+    /// Frames of digital silence among `powers`.
+    silent_in_window: usize,
     /// Frames from `reach` before the next one to decide up to the newest.
     held: VecDeque<Held>,
     /// How many frames have a smoothed level (the oldest `smoothed_count` of all frames).
@@ -126,6 +132,8 @@ pub struct VoiceActivity {
     /// Minimum of the raw frame energy over the long (babble) window.
     raw_floor: SlidingExtreme,
     babble_frames: u64,
+    /// Indices of digitally silent frames in the babble window.
+    silent_frames: VecDeque<u64>,
     open: Option<OpenSegment>,
     segments: Vec<(f64, f64)>,
     phonation_s: f64,
@@ -160,6 +168,7 @@ impl VoiceActivity {
             level_frames: (config.level_window_s / HOP_S).round().max(1.0) as u64,
             powers: VecDeque::with_capacity(2 * half + 2),
             power_sum: 0.0,
+            silent_in_window: 0,
             held: VecDeque::with_capacity(lookahead + reach + 2),
             smoothed_count: 0,
             next_decide: 0,
@@ -169,6 +178,7 @@ impl VoiceActivity {
             long_floor: SlidingExtreme::new(false),
             raw_floor: SlidingExtreme::new(false),
             babble_frames: (config.babble_window_s / HOP_S).round().max(1.0) as u64,
+            silent_frames: VecDeque::new(),
             open: None,
             segments: Vec::new(),
             phonation_s: 0.0,
@@ -195,10 +205,9 @@ impl VoiceActivity {
         });
         self.powers.push_back(power);
         self.power_sum += power;
+        self.silent_in_window += usize::from(is_digital_silence(power));
         if self.powers.len() > 2 * self.half + 1 {
-            if let Some(old) = self.powers.pop_front() {
-                self.power_sum -= old;
-            }
+            self.pop_power();
         }
         if self.frames_seen > self.half as u64 {
             let mean = self.power_sum.max(0.0) / self.powers.len() as f64;
@@ -214,9 +223,7 @@ impl VoiceActivity {
         // The last `half` frames average over a window cut short by the end of the input.
         while self.smoothed_count < self.frames_seen {
             if self.powers.len() > self.half + 1 {
-                if let Some(old) = self.powers.pop_front() {
-                    self.power_sum -= old;
-                }
+                self.pop_power();
             }
             let mean = self.power_sum.max(0.0) / self.powers.len().max(1) as f64;
             self.set_smoothed(power_to_db(mean));
@@ -242,16 +249,31 @@ impl VoiceActivity {
         self.open.map(|o| (o.start_s, o.last_active_end_s))
     }
 
+    fn pop_power(&mut self) {
+        if let Some(old) = self.powers.pop_front() {
+            self.power_sum -= old;
+            self.silent_in_window -= usize::from(is_digital_silence(old));
+        }
+    }
+
     fn set_smoothed(&mut self, db: f32) {
         let index = self.smoothed_count;
         if let Some(h) = self.held_mut(index) {
             h.smoothed_db = db;
         }
+        // Digital silence (dropouts, gated lines) says nothing about the kind of noise: the
+        // spread skips it, so a babble channel with a few zeroed stretches is still babble.
         self.floor.push(index, db.max(ABSOLUTE_FLOOR_DB));
-        self.long_floor.push(index, db.max(ABSOLUTE_FLOOR_DB));
+        if self.silent_in_window == 0 {
+            self.long_floor.push(index, db.max(ABSOLUTE_FLOOR_DB));
+        }
         self.level.push(index, db);
         if let Some(raw) = self.held_at(index).map(|h| h.frame.energy_db) {
-            self.raw_floor.push(index, raw.max(ABSOLUTE_FLOOR_DB));
+            if raw > DIGITAL_SILENCE_DB {
+                self.raw_floor.push(index, raw.max(ABSOLUTE_FLOOR_DB));
+            } else {
+                self.silent_frames.push_back(index);
+            }
         }
         self.smoothed_count += 1;
     }
@@ -292,15 +314,30 @@ impl VoiceActivity {
             .evict_before(n.saturating_sub(self.babble_frames));
         // How far raw frames dip below the smoothed floor: a few dB for steady noise, far
         // more for babble, whose level swings with its talkers.
+        while self
+            .silent_frames
+            .front()
+            .is_some_and(|&i| i + self.babble_frames < n)
+        {
+            self.silent_frames.pop_front();
+        }
         let spread = self.long_floor.value().unwrap_or(ABSOLUTE_FLOOR_DB)
             - self.raw_floor.value().unwrap_or(ABSOLUTE_FLOOR_DB);
         let c = &self.config;
-        let babble = ((spread as f64 - c.babble_spread_db[0])
-            / (c.babble_spread_db[1] - c.babble_spread_db[0]).max(1e-6))
-        .clamp(0.0, 1.0);
+        // A line that is digitally silent between words (gated, or clean) has no babble.
+        let window = (self.babble_frames + self.lookahead as u64).min(n + self.lookahead as u64);
+        let gated = self.silent_frames.len() as f64 > GATED_SHARE * window.max(1) as f64;
+        let babble = if gated {
+            0.0
+        } else {
+            ((spread as f64 - c.babble_spread_db[0])
+                / (c.babble_spread_db[1] - c.babble_spread_db[0]).max(1e-6))
+            .clamp(0.0, 1.0)
+        };
         let range = c.speaker_range_db + babble * (c.babble_range_db - c.speaker_range_db);
         let edge_range = c.edge_range_db + babble * (c.babble_range_db - c.speaker_range_db);
-        let core_threshold = (floor + c.snr_threshold_db as f32).max(level - range as f32);
+        let snr = c.snr_threshold_db + babble * (c.babble_snr_db - c.snr_threshold_db).max(0.0);
+        let core_threshold = (floor + snr as f32).max(level - range as f32);
         let edge_threshold = (floor + c.edge_db as f32).max(level - edge_range as f32);
         let core = current.smoothed_db > core_threshold;
 
@@ -458,6 +495,10 @@ pub fn crosstalk_energy_db(own_db: f32, other_db: f32, correlation: f32) -> f32 
     }
     let rho2 = (correlation * correlation).clamp(0.0, 1.0);
     own_db + power_to_db((1.0 - rho2 as f64).max(1e-6))
+}
+
+fn is_digital_silence(power: f64) -> bool {
+    power <= db_to_power(DIGITAL_SILENCE_DB)
 }
 
 fn db_to_power(db: f32) -> f64 {
