@@ -12,12 +12,12 @@ use serde_json::json;
 use crate::audio::Layout;
 use crate::config::Config;
 use crate::conversation::{self, Party, Span};
-use crate::features::FrameExtractor;
+use crate::features::{BandCorrelation, Frame, FrameExtractor};
 use crate::loudness::{FileMeter, LoudnessMeter};
 use crate::pitch::PitchStats;
 use crate::rate::{count_in_segments, RateSettings, SyllableCounter};
 use crate::report::model::*;
-use crate::vad::VoiceActivity;
+use crate::vad::{crosstalk_energy_db, VoiceActivity};
 
 /// Per-second traces of one party: RMS level of each step and the short-term loudness at
 /// its end. Steps close at exact sample counts, so chunking does not change them.
@@ -109,6 +109,22 @@ impl PartyAnalyzer {
                 syllables.push(d);
                 pitch.push(&d);
             });
+        });
+    }
+
+    /// Adds a block of samples to the loudness meter and collects its frames (for a
+    /// two-channel decision before [`PartyAnalyzer::push_frame`]).
+    pub fn extract(&mut self, samples: &[f32], out: &mut Vec<Frame>) {
+        self.loudness.push(samples);
+        self.frames.push(samples, |frame| out.push(frame));
+    }
+
+    /// Adds one frame from [`PartyAnalyzer::extract`] (possibly adjusted) to the chain.
+    pub fn push_frame(&mut self, frame: Frame) {
+        let (syllables, pitch) = (&mut self.syllables, &mut self.pitch);
+        self.vad.push(frame, |d| {
+            syllables.push(d);
+            pitch.push(&d);
         });
     }
 
@@ -293,6 +309,10 @@ pub struct Analyzer {
     scratch_agent: Vec<f32>,
     scratch_customer: Vec<f32>,
     sanitized: Vec<f32>,
+    cross: BandCorrelation,
+    frames_agent: Vec<Frame>,
+    frames_customer: Vec<Frame>,
+    correlation: Vec<f32>,
     frames: u64,
     non_finite_samples: u64,
 }
@@ -314,6 +334,10 @@ impl Analyzer {
             scratch_agent: Vec::new(),
             scratch_customer: Vec::new(),
             sanitized: Vec::new(),
+            cross: BandCorrelation::new(sample_rate_hz),
+            frames_agent: Vec::new(),
+            frames_customer: Vec::new(),
+            correlation: Vec::new(),
             frames: 0,
             non_finite_samples: 0,
         }
@@ -361,9 +385,33 @@ impl Analyzer {
                     self.scratch_agent.push(frame[agent_channel.min(1)]);
                     self.scratch_customer.push(frame[customer_channel]);
                 }
-                self.agent.push(&self.scratch_agent);
-                if let Some(c) = &mut self.customer {
-                    c.push(&self.scratch_customer);
+                match &mut self.customer {
+                    Some(c) => {
+                        // Two-channel decision: energy that is a copy of the other channel
+                        // (a leak) is not that party's speech.
+                        let mut af = std::mem::take(&mut self.frames_agent);
+                        let mut cf = std::mem::take(&mut self.frames_customer);
+                        let mut rho = std::mem::take(&mut self.correlation);
+                        self.agent.extract(&self.scratch_agent, &mut af);
+                        c.extract(&self.scratch_customer, &mut cf);
+                        self.cross
+                            .push(&self.scratch_agent, &self.scratch_customer, &mut rho);
+                        for ((a, b), &r) in af.iter().zip(&cf).zip(&rho) {
+                            let mut a2 = *a;
+                            let mut b2 = *b;
+                            a2.energy_db = crosstalk_energy_db(a.energy_db, b.energy_db, r);
+                            b2.energy_db = crosstalk_energy_db(b.energy_db, a.energy_db, r);
+                            self.agent.push_frame(a2);
+                            c.push_frame(b2);
+                        }
+                        af.clear();
+                        cf.clear();
+                        rho.clear();
+                        self.frames_agent = af;
+                        self.frames_customer = cf;
+                        self.correlation = rho;
+                    }
+                    None => self.agent.push(&self.scratch_agent),
                 }
             }
             _ if self.channels == 1 => self.agent.push(block),

@@ -223,6 +223,72 @@ impl FrameExtractor {
     }
 }
 
+/// Streaming zero-lag correlation of two channels' speech bands, one value per 10 ms frame
+/// (aligned with [`FrameExtractor`]'s frames): near 1 when one channel is a scaled copy of
+/// the other (a leak), near 0 when they carry different talkers.
+pub struct BandCorrelation {
+    hop_samples: usize,
+    bands: [[Biquad; 3]; 2],
+    xx: f64,
+    yy: f64,
+    xy: f64,
+    fill: usize,
+}
+
+impl BandCorrelation {
+    /// A correlator at `sample_rate_hz`.
+    pub fn new(sample_rate_hz: u32) -> BandCorrelation {
+        let rate = sample_rate_hz as f64;
+        let q = std::f64::consts::FRAC_1_SQRT_2;
+        let top_hz = (rate * 0.45).min(3400.0);
+        let band = || {
+            [
+                Biquad::high_pass(rate, 200.0, q),
+                Biquad::high_pass(rate, 200.0, q),
+                Biquad::low_pass(rate, top_hz, q),
+            ]
+        };
+        BandCorrelation {
+            hop_samples: ((rate * HOP_S).round() as usize).max(1),
+            bands: [band(), band()],
+            xx: 0.0,
+            yy: 0.0,
+            xy: 0.0,
+            fill: 0,
+        }
+    }
+
+    /// Adds equal-length blocks of both channels; pushes one correlation per completed frame.
+    pub fn push(&mut self, a: &[f32], b: &[f32], out: &mut Vec<f32>) {
+        for (&x, &y) in a.iter().zip(b) {
+            let (mut fx, mut fy) = (x, y);
+            for f in &mut self.bands[0] {
+                fx = f.process(fx);
+            }
+            for f in &mut self.bands[1] {
+                fy = f.process(fy);
+            }
+            let (fx, fy) = (fx as f64, fy as f64);
+            self.xx += fx * fx;
+            self.yy += fy * fy;
+            self.xy += fx * fy;
+            self.fill += 1;
+            if self.fill == self.hop_samples {
+                let denom = (self.xx * self.yy).sqrt();
+                out.push(if denom > 1e-20 {
+                    (self.xy / denom) as f32
+                } else {
+                    0.0
+                });
+                self.xx = 0.0;
+                self.yy = 0.0;
+                self.xy = 0.0;
+                self.fill = 0;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
