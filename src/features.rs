@@ -49,6 +49,61 @@ pub struct FrameExtractor {
     samples_seen: u64,
     voicing_threshold: f32,
     energy_gate_db: f32,
+    periodicity: bool,
+    fast_high: [UnscaledSection<true>; 2],
+    fast_low: UnscaledSection<false>,
+    fast_gain: f64,
+}
+
+/// An RBJ high- or low-pass biquad in direct form I with its gain left out: the numerator
+/// is `x -/+ 2 x1 + x2`, so a section costs two multiplies; the cascade's gain is applied
+/// to the frame energy instead (the band energy of voice activity, computed fast).
+#[derive(Debug, Clone, Copy)]
+struct UnscaledSection<const HIGH: bool> {
+    a: [f32; 2],
+    x1: f32,
+    x2: f32,
+    y1: f32,
+    y2: f32,
+}
+
+impl<const HIGH: bool> UnscaledSection<HIGH> {
+    /// The section, and its gain (`b0 / a0`).
+    fn new(rate_hz: f64, cutoff_hz: f64, q: f64) -> (UnscaledSection<HIGH>, f64) {
+        let high = HIGH;
+        let w0 = 2.0 * std::f64::consts::PI * cutoff_hz / rate_hz;
+        let (sin, cos) = w0.sin_cos();
+        let alpha = sin / (2.0 * q);
+        let a0 = 1.0 + alpha;
+        let gain = if high {
+            (1.0 + cos) / 2.0
+        } else {
+            (1.0 - cos) / 2.0
+        } / a0;
+        let section = UnscaledSection {
+            a: [(-2.0 * cos / a0) as f32, ((1.0 - alpha) / a0) as f32],
+            x1: 0.0,
+            x2: 0.0,
+            y1: 0.0,
+            y2: 0.0,
+        };
+        (section, gain)
+    }
+
+    #[inline]
+    fn process(&mut self, x: f32) -> f32 {
+        let w = if HIGH {
+            (x + self.x2) - (self.x1 + self.x1)
+        } else {
+            (x + self.x2) + (self.x1 + self.x1)
+        };
+        let y = (w - self.a[1] * self.y2) - self.a[0] * self.y1;
+        self.x2 = self.x1;
+        self.x1 = x;
+        self.y2 = self.y1;
+        self.y1 = y;
+        y
+    }
 }
 
 impl FrameExtractor {
@@ -63,6 +118,8 @@ impl FrameExtractor {
             Biquad::low_pass(rate, top_hz, q),
         ];
         let decimation = ((rate / 4000.0).round() as usize).max(1);
+        let high = UnscaledSection::<true>::new(rate, 200.0, q);
+        let low = UnscaledSection::<false>::new(rate, top_hz, q);
         let decimated_rate_hz = rate / decimation as f64;
         let anti_alias = [
             Biquad::low_pass(rate, 900.0, q),
@@ -92,6 +149,18 @@ impl FrameExtractor {
             samples_seen: 0,
             voicing_threshold: 0.5,
             energy_gate_db: -75.0,
+            periodicity: true,
+            fast_high: [high.0, high.0],
+            fast_low: low.0,
+            fast_gain: (high.1 * high.1 * low.1).powi(2),
+        }
+    }
+
+    /// An extractor of band energy only (voicing 0, no F0): all that voice activity needs.
+    pub fn energy_only(sample_rate_hz: u32) -> FrameExtractor {
+        FrameExtractor {
+            periodicity: false,
+            ..FrameExtractor::new(sample_rate_hz, 60.0, 420.0)
         }
     }
 
@@ -102,6 +171,9 @@ impl FrameExtractor {
 
     /// Adds samples; calls `on_frame` for every completed frame.
     pub fn push(&mut self, samples: &[f32], mut on_frame: impl FnMut(Frame)) {
+        if !self.periodicity {
+            return self.push_energy_only(samples, on_frame);
+        }
         for &x in samples {
             let mut y = x;
             for f in &mut self.band {
@@ -128,11 +200,36 @@ impl FrameExtractor {
         }
     }
 
+    fn push_energy_only(&mut self, mut samples: &[f32], mut on_frame: impl FnMut(Frame)) {
+        while !samples.is_empty() {
+            let take = (self.hop_samples - self.frame_fill).min(samples.len());
+            let (now, rest) = samples.split_at(take);
+            // Local copies keep the filter states in registers.
+            let [mut f0, mut f1] = self.fast_high;
+            let mut f2 = self.fast_low;
+            let mut energy = 0.0f32;
+            for &x in now {
+                let y = f2.process(f1.process(f0.process(x)));
+                energy += y * y;
+            }
+            self.fast_high = [f0, f1];
+            self.fast_low = f2;
+            self.frame_energy += energy as f64 * self.fast_gain;
+            self.frame_fill += take;
+            self.samples_seen += take as u64;
+            if self.frame_fill == self.hop_samples {
+                let frame = self.close_frame();
+                on_frame(frame);
+            }
+            samples = rest;
+        }
+    }
+
     fn close_frame(&mut self) -> Frame {
         let energy_db = power_db(self.frame_energy / self.hop_samples as f64) as f32;
         let end = self.samples_seen as f64 / self.sample_rate_hz;
         let start = end - self.hop_samples as f64 / self.sample_rate_hz;
-        let (voicing, f0_hz) = if energy_db > self.energy_gate_db {
+        let (voicing, f0_hz) = if self.periodicity && energy_db > self.energy_gate_db {
             self.periodicity()
         } else {
             (0.0, None)
@@ -312,6 +409,27 @@ mod tests {
             f0s.sort_by(f32::total_cmp);
             let median = f0s[f0s.len() / 2] as f64;
             assert!((median / f0 - 1.0).abs() < 0.02, "{rate}: {median} vs {f0}");
+        }
+    }
+
+    #[test]
+    fn energy_only_frames_match_the_full_extractor() {
+        let signal: Vec<f32> = (0..16000)
+            .map(|i| (0.3 * (i as f64 * 0.07).sin() * (i as f64 * 0.001).cos()) as f32)
+            .collect();
+        for rate in [8000, 16000] {
+            let (mut full, mut fast) = (Vec::new(), Vec::new());
+            FrameExtractor::new(rate, 60.0, 420.0).push(&signal, |f| full.push(f));
+            let mut fx = FrameExtractor::energy_only(rate);
+            for chunk in signal.chunks(33) {
+                fx.push(chunk, |f| fast.push(f));
+            }
+            assert_eq!(full.len(), fast.len());
+            for (a, b) in full.iter().zip(&fast) {
+                assert_eq!(a.index, b.index);
+                assert!((a.energy_db - b.energy_db).abs() < 0.01, "{a:?} {b:?}");
+                assert_eq!(b.f0_hz, None);
+            }
         }
     }
 
