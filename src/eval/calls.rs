@@ -713,8 +713,13 @@ fn fp(v: Option<f64>, nd: usize) -> String {
 
 /// The scores as the reference scorer's tables.
 pub fn format_tables(sc: &Scores, label: &str) -> String {
+    format_tables_for(sc, label, "agentvoice")
+}
+
+/// The scores as the reference scorer's tables, rows named `system`.
+pub fn format_tables_for(sc: &Scores, label: &str, system: &str) -> String {
     let mut o = String::new();
-    let s = "agentvoice";
+    let s = system;
     let kinds: Vec<String> = sc.kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
     let _ = writeln!(
         o,
