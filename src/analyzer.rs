@@ -119,10 +119,11 @@ impl PartyAnalyzer {
         self.frames.push(samples, |frame| out.push(frame));
     }
 
-    /// Adds one frame from [`PartyAnalyzer::extract`] (possibly adjusted) to the chain.
-    pub fn push_frame(&mut self, frame: Frame) {
+    /// Adds one frame from [`PartyAnalyzer::extract`] (possibly adjusted) to the chain, with
+    /// the other party's frame of the same time.
+    pub fn push_frame_paired(&mut self, frame: Frame, other: &Frame) {
         let (syllables, pitch) = (&mut self.syllables, &mut self.pitch);
-        self.vad.push(frame, |d| {
+        self.vad.push_paired(frame, other, |d| {
             syllables.push(d);
             pitch.push(&d);
         });
@@ -401,8 +402,8 @@ impl Analyzer {
                             let mut b2 = *b;
                             a2.energy_db = crosstalk_energy_db(a.energy_db, b.energy_db, r);
                             b2.energy_db = crosstalk_energy_db(b.energy_db, a.energy_db, r);
-                            self.agent.push_frame(a2);
-                            c.push_frame(b2);
+                            self.agent.push_frame_paired(a2, &b2);
+                            c.push_frame_paired(b2, &a2);
                         }
                         af.clear();
                         cf.clear();

@@ -114,8 +114,12 @@ pub struct VadConfig {
     pub babble_spread_db: [f64; 2],
     /// `speaker_range_db` in babble, dB.
     pub babble_range_db: f64,
-    /// `snr_threshold_db` in babble (when higher), dB.
-    pub babble_snr_db: f64,
+    /// The speaker-level criterion never puts the threshold more than this above the noise
+    /// floor (faint babble needs no more), dB.
+    pub babble_cap_db: f64,
+    /// On two channels, each party is expected to speak within this of the other's level:
+    /// background voices far below it on a silent party's channel are not that party, dB.
+    pub other_party_range_db: f64,
     /// How far ahead the detector looks before deciding a frame (floor and level see
     /// this far into the future), seconds.
     pub lookahead_s: f64,
@@ -123,7 +127,7 @@ pub struct VadConfig {
 
 impl VadConfig {
     /// Allowed range of each setting: (key, value, lowest, highest).
-    fn ranges(&self) -> [(&'static str, f64, f64, f64); 14] {
+    fn ranges(&self) -> [(&'static str, f64, f64, f64); 15] {
         [
             ("vad.pad_end_s", self.pad_end_s, 0.0, 1.0),
             ("vad.smooth_s", self.smooth_s, 0.0, 1.0),
@@ -142,7 +146,13 @@ impl VadConfig {
                 60.0,
             ),
             ("vad.babble_range_db", self.babble_range_db, 1.0, 120.0),
-            ("vad.babble_snr_db", self.babble_snr_db, 0.0, 60.0),
+            ("vad.babble_cap_db", self.babble_cap_db, 0.0, 120.0),
+            (
+                "vad.other_party_range_db",
+                self.other_party_range_db,
+                0.0,
+                120.0,
+            ),
             (
                 "vad.babble_spread_db[1]",
                 self.babble_spread_db[1],
@@ -225,7 +235,8 @@ impl Default for VadConfig {
             babble_window_s: 20.0,
             babble_spread_db: [4.5, 6.5],
             babble_range_db: 14.0,
-            babble_snr_db: 4.0,
+            babble_cap_db: 30.0,
+            other_party_range_db: 12.0,
         }
     }
 }

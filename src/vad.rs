@@ -127,11 +127,18 @@ pub struct VoiceActivity {
     frames_seen: u64,
     floor: SlidingExtreme,
     level: SlidingExtreme,
+    /// Minimum of the smoothed level over the floor window, digital silence left out.
+    sounding_floor: SlidingExtreme,
     /// Minimum of the smoothed level over the long (babble) window.
     long_floor: SlidingExtreme,
     /// Minimum of the raw frame energy over the long (babble) window.
     raw_floor: SlidingExtreme,
     babble_frames: u64,
+    /// Powers of the other party's last frames, for its centred average.
+    other_powers: VecDeque<f64>,
+    other_sum: f64,
+    /// Maximum of the other party's smoothed level over the level window.
+    other_level: SlidingExtreme,
     /// Indices of digitally silent frames in the babble window.
     silent_frames: VecDeque<u64>,
     open: Option<OpenSegment>,
@@ -176,9 +183,13 @@ impl VoiceActivity {
             floor: SlidingExtreme::new(false),
             level: SlidingExtreme::new(true),
             long_floor: SlidingExtreme::new(false),
+            sounding_floor: SlidingExtreme::new(false),
             raw_floor: SlidingExtreme::new(false),
             babble_frames: (config.babble_window_s / HOP_S).round().max(1.0) as u64,
             silent_frames: VecDeque::new(),
+            other_powers: VecDeque::new(),
+            other_sum: 0.0,
+            other_level: SlidingExtreme::new(true),
             open: None,
             segments: Vec::new(),
             phonation_s: 0.0,
@@ -191,7 +202,39 @@ impl VoiceActivity {
     }
 
     /// Adds a frame; calls `on_decision` for each frame decided (they lag by the look-ahead).
-    pub fn push(&mut self, frame: Frame, mut on_decision: impl FnMut(Decision)) {
+    pub fn push(&mut self, frame: Frame, on_decision: impl FnMut(Decision)) {
+        self.push_inner(frame, None, on_decision);
+    }
+
+    /// Adds a frame of this channel with the same frame of the other party's channel (two
+    /// channels): a party is expected to reach within `other_party_range_db` of the other's
+    /// level, so background voices on a channel whose party has not spoken yet are not
+    /// taken for that party.
+    pub fn push_paired(&mut self, frame: Frame, other: &Frame, on_decision: impl FnMut(Decision)) {
+        self.push_inner(frame, Some(other.energy_db), on_decision);
+    }
+
+    fn push_inner(
+        &mut self,
+        frame: Frame,
+        other_db: Option<f32>,
+        mut on_decision: impl FnMut(Decision),
+    ) {
+        if let Some(db) = other_db {
+            let p = db_to_power(db);
+            self.other_powers.push_back(p);
+            self.other_sum += p;
+            if self.other_powers.len() > 2 * self.half + 1 {
+                if let Some(old) = self.other_powers.pop_front() {
+                    self.other_sum -= old;
+                }
+            }
+            if self.frames_seen >= self.half as u64 {
+                let mean = self.other_sum.max(0.0) / self.other_powers.len() as f64;
+                let index = self.frames_seen - self.half as u64;
+                self.other_level.push(index, power_to_db(mean));
+            }
+        }
         // Frames are numbered by the detector, so a caller's numbering cannot break it.
         let frame = Frame {
             index: self.frames_seen,
@@ -266,6 +309,7 @@ impl VoiceActivity {
         self.floor.push(index, db.max(ABSOLUTE_FLOOR_DB));
         if self.silent_in_window == 0 {
             self.long_floor.push(index, db.max(ABSOLUTE_FLOOR_DB));
+            self.sounding_floor.push(index, db.max(ABSOLUTE_FLOOR_DB));
         }
         self.level.push(index, db);
         if let Some(raw) = self.held_at(index).map(|h| h.frame.energy_db) {
@@ -307,7 +351,13 @@ impl VoiceActivity {
             .value()
             .unwrap_or(ABSOLUTE_FLOOR_DB)
             .max(ABSOLUTE_FLOOR_DB);
-        let level = self.level.value().unwrap_or(ABSOLUTE_FLOOR_DB);
+        self.other_level
+            .evict_before(n.saturating_sub(self.level_frames));
+        let own_level = self.level.value().unwrap_or(ABSOLUTE_FLOOR_DB);
+        let level = match self.other_level.value() {
+            Some(other) => own_level.max(other - self.config.other_party_range_db as f32),
+            None => own_level,
+        };
         self.long_floor
             .evict_before(n.saturating_sub(self.babble_frames));
         self.raw_floor
@@ -336,9 +386,15 @@ impl VoiceActivity {
         };
         let range = c.speaker_range_db + babble * (c.babble_range_db - c.speaker_range_db);
         let edge_range = c.edge_range_db + babble * (c.babble_range_db - c.speaker_range_db);
-        let snr = c.snr_threshold_db + babble * (c.babble_snr_db - c.snr_threshold_db).max(0.0);
-        let core_threshold = (floor + snr as f32).max(level - range as f32);
-        let edge_threshold = (floor + c.edge_db as f32).max(level - edge_range as f32);
+        // The speaker-level criterion never asks for more than `babble_cap_db` above the
+        // floor: faint babble (high SNR) needs no more, and the agent's soft sounds stay.
+        self.sounding_floor
+            .evict_before(n.saturating_sub(self.floor_frames));
+        let sounding = self.sounding_floor.value().unwrap_or(floor).max(floor);
+        let cap = sounding + c.babble_cap_db as f32;
+        let core_threshold =
+            (floor + c.snr_threshold_db as f32).max((level - range as f32).min(cap));
+        let edge_threshold = (floor + c.edge_db as f32).max((level - edge_range as f32).min(cap));
         let core = current.smoothed_db > core_threshold;
 
         if core {
