@@ -121,7 +121,9 @@ pub struct VadConfig {
     /// background voices far below it on a silent party's channel are not that party, dB.
     pub other_party_range_db: f64,
     /// How far ahead the detector looks before deciding a frame (floor and level see
-    /// this far into the future), seconds.
+    /// this far into the future; decisions lag the audio by this much), seconds. Live
+    /// views use a short one (`live::DECISION_LAG_S`); files gain from a long one (a
+    /// greeting in babble is told from the babble by the agent's level, heard later).
     pub lookahead_s: f64,
 }
 

@@ -707,7 +707,8 @@ mod tests {
     #[test]
     fn analyzer_driven_alarm_fires_two_seconds_after_speech_ends() {
         // The same streaming analyzer as files: speech 0.8-3.0 s, then silence.
-        let config = Config::default();
+        let mut config = Config::default();
+        config.vad.lookahead_s = DECISION_LAG_S;
         let rate = 16_000;
         let audio = syllables(rate, &[(0.8, 3.0)], 7.0);
         let mut analyzer = Analyzer::new(&config, rate, 1, Layout::AgentOnly);

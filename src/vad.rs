@@ -159,12 +159,15 @@ impl VoiceActivity {
     pub fn new(config: &VadConfig) -> VoiceActivity {
         let frames = |s: f64| ((s / HOP_S).round().max(0.0) as usize).min(MAX_REACH_FRAMES);
         let half = frames(config.smooth_s / 2.0);
-        let reach = frames(config.edge_search_s).max(1);
-        let lookahead = (half + reach + 2).max(
-            (config.lookahead_s / HOP_S)
-                .round()
-                .clamp(0.0, MAX_LOOKAHEAD_FRAMES) as usize,
-        );
+        // The look-ahead is exactly `lookahead_s` (live views rely on the lag); a short one
+        // shortens the forward edge search to fit.
+        let lookahead = ((config.lookahead_s / HOP_S)
+            .round()
+            .clamp(0.0, MAX_LOOKAHEAD_FRAMES) as usize)
+            .max(half + 3);
+        let reach = frames(config.edge_search_s)
+            .min(lookahead - half - 2)
+            .max(1);
         VoiceActivity {
             config: config.clone(),
             half,

@@ -118,7 +118,7 @@ fn silence(rate: u32, seconds: f64) -> Vec<f32> {
 fn bursts_give_known_gaps_and_greeting_latency() {
     let rate = 8_000;
     let config = Config::default();
-    let pad = config.vad.pad_s;
+    let (pad, pad_end) = (config.vad.pad_s, config.vad.pad_end_s);
     // 1.5 s silence, 3 s speech, 2.5 s gap, 2 s speech, 1 s gap, 1 s speech, 1 s silence
     let mut signal = silence(rate, 1.5);
     signal.extend(voice_like(rate, 3.0, -20.0));
@@ -133,7 +133,7 @@ fn bursts_give_known_gaps_and_greeting_latency() {
     assert!((greet - (1.5 - pad)).abs() <= 0.01, "greeting {greet}");
     let gaps = &silence_report.gaps;
     assert_eq!(gaps.len(), 2, "{gaps:?}");
-    let expected = [[4.5 + pad, 7.0 - pad], [9.0 + pad, 10.0 - pad]];
+    let expected = [[4.5 + pad_end, 7.0 - pad], [9.0 + pad_end, 10.0 - pad]];
     for (got, want) in gaps.iter().zip(expected) {
         assert!(
             (got[0] - want[0]).abs() <= 0.01 && (got[1] - want[1]).abs() <= 0.01,
@@ -150,7 +150,7 @@ fn bursts_give_known_gaps_and_greeting_latency() {
 fn two_channels_with_known_overtalk() {
     let rate = 8_000;
     let config = Config::default();
-    let pad = config.vad.pad_s;
+    let (pad, pad_end) = (config.vad.pad_s, config.vad.pad_end_s);
     // agent: speech 1.0-4.0 and 7.0-9.0; customer: speech 3.5-6.0
     let mut agent = silence(rate, 1.0);
     agent.extend(voice_like(rate, 3.0, -20.0));
@@ -171,7 +171,7 @@ fn two_channels_with_known_overtalk() {
     assert_eq!(i.overtalk.len(), 1, "{:?}", i.overtalk);
     let span = i.overtalk[0];
     assert!(
-        (span[0] - (3.5 - pad)).abs() <= 0.01 && (span[1] - (4.0 + pad)).abs() <= 0.01,
+        (span[0] - (3.5 - pad)).abs() <= 0.01 && (span[1] - (4.0 + pad_end)).abs() <= 0.01,
         "{span:?}"
     );
     assert_eq!(
@@ -180,7 +180,7 @@ fn two_channels_with_known_overtalk() {
     );
     assert_eq!(i.response_latencies_s.len(), 1);
     assert!(
-        (i.response_latencies_s[0] - (1.0 - 2.0 * pad)).abs() <= 0.01,
+        (i.response_latencies_s[0] - (1.0 - pad - pad_end)).abs() <= 0.01,
         "{:?}",
         i.response_latencies_s
     );
