@@ -71,9 +71,14 @@ pub struct PartyAnalyzer {
     steps: StepTrace,
     loudness: LoudnessMeter,
     frames: FrameExtractor,
+    /// The speech segments of the result (the configured look-ahead).
     vad: VoiceActivity,
+    /// A detector deciding within the live views' lag, when the configured look-ahead is
+    /// longer: it feeds the live views, syllable nuclei and pitch, so they keep up.
+    quick: Option<VoiceActivity>,
     syllables: SyllableCounter,
     pitch: PitchStats,
+    frame_buffer: Vec<Frame>,
 }
 
 impl PartyAnalyzer {
@@ -84,13 +89,31 @@ impl PartyAnalyzer {
             loudness: LoudnessMeter::new(sample_rate_hz, config.loudness.clip_level),
             frames: FrameExtractor::new(sample_rate_hz, config.pitch.min_hz, config.pitch.max_hz),
             vad: VoiceActivity::new(&config.vad),
+            quick: (config.vad.lookahead_s > crate::live::DECISION_LAG_S + 1e-9).then(|| {
+                VoiceActivity::new(&crate::config::VadConfig {
+                    lookahead_s: crate::live::DECISION_LAG_S,
+                    ..config.vad.clone()
+                })
+            }),
             syllables: SyllableCounter::new(sample_rate_hz, RateSettings::default()),
             pitch: PitchStats::new(config.pitch.min_hz, config.pitch.max_hz),
+            frame_buffer: Vec::new(),
         }
     }
 
     /// Adds a block of this party's samples.
     pub fn push(&mut self, samples: &[f32]) {
+        self.meter(samples);
+        let mut frames = std::mem::take(&mut self.frame_buffer);
+        self.frames.push(samples, |frame| frames.push(frame));
+        for frame in frames.drain(..) {
+            self.push_frame_with(frame, None);
+        }
+        self.frame_buffer = frames;
+    }
+
+    /// Loudness, the per-second steps and the syllable counter's samples of a block.
+    fn meter(&mut self, samples: &[f32]) {
         let mut rest = samples;
         while !rest.is_empty() {
             let (head, tail) = rest.split_at(self.steps.room().min(rest.len()));
@@ -103,30 +126,39 @@ impl PartyAnalyzer {
         }
         // The counter reads the raw samples first; the decisions for them follow (lagging).
         self.syllables.push_samples(samples);
-        let (vad, syllables, pitch) = (&mut self.vad, &mut self.syllables, &mut self.pitch);
-        self.frames.push(samples, |frame| {
-            vad.push(frame, |d| {
-                syllables.push(d);
-                pitch.push(&d);
-            });
-        });
+    }
+
+    fn push_frame_with(&mut self, frame: Frame, other: Option<&Frame>) {
+        let (syllables, pitch) = (&mut self.syllables, &mut self.pitch);
+        let mut feed = |d: crate::vad::Decision| {
+            syllables.push(d);
+            pitch.push(&d);
+        };
+        match (&mut self.quick, other) {
+            (Some(quick), Some(o)) => {
+                self.vad.push_paired(frame, o, |_| {});
+                quick.push_paired(frame, o, feed);
+            }
+            (Some(quick), None) => {
+                self.vad.push(frame, |_| {});
+                quick.push(frame, feed);
+            }
+            (None, Some(o)) => self.vad.push_paired(frame, o, &mut feed),
+            (None, None) => self.vad.push(frame, &mut feed),
+        }
     }
 
     /// Adds a block of samples to the loudness meter and collects its frames (for a
-    /// two-channel decision before [`PartyAnalyzer::push_frame`]).
+    /// two-channel decision before [`PartyAnalyzer::push_frame_paired`]).
     pub fn extract(&mut self, samples: &[f32], out: &mut Vec<Frame>) {
-        self.loudness.push(samples);
+        self.meter(samples);
         self.frames.push(samples, |frame| out.push(frame));
     }
 
     /// Adds one frame from [`PartyAnalyzer::extract`] (possibly adjusted) to the chain, with
     /// the other party's frame of the same time.
     pub fn push_frame_paired(&mut self, frame: Frame, other: &Frame) {
-        let (syllables, pitch) = (&mut self.syllables, &mut self.pitch);
-        self.vad.push_paired(frame, other, |d| {
-            syllables.push(d);
-            pitch.push(&d);
-        });
+        self.push_frame_with(frame, Some(other));
     }
 
     /// Short-term loudness now, LUFS (for live views).
@@ -136,12 +168,12 @@ impl PartyAnalyzer {
 
     /// Speech segments closed so far (for live views).
     pub fn segments(&self) -> &[Span] {
-        self.vad.segments()
+        self.quick.as_ref().unwrap_or(&self.vad).segments()
     }
 
     /// Speech in progress: `(start_s, last_active_end_s)` (for live views).
     pub fn open_segment(&self) -> Option<Span> {
-        self.vad.open_segment()
+        self.quick.as_ref().unwrap_or(&self.vad).open_segment()
     }
 
     /// Syllable nuclei found so far (for live views).
@@ -155,11 +187,18 @@ impl PartyAnalyzer {
         duration_s: f64,
         config: &Config,
     ) -> PartyResult {
-        let (vad, syllables, pitch) = (&mut self.vad, &mut self.syllables, &mut self.pitch);
-        vad.finish(|d| {
+        let (syllables, pitch) = (&mut self.syllables, &mut self.pitch);
+        let mut feed = |d: crate::vad::Decision| {
             syllables.push(d);
             pitch.push(&d);
-        });
+        };
+        match &mut self.quick {
+            Some(quick) => {
+                self.vad.finish(|_| {});
+                quick.finish(feed);
+            }
+            None => self.vad.finish(&mut feed),
+        }
         syllables.finish();
         if self.steps.in_step > 0 {
             self.steps.close(self.loudness.short_term_lufs());

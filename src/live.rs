@@ -707,8 +707,7 @@ mod tests {
     #[test]
     fn analyzer_driven_alarm_fires_two_seconds_after_speech_ends() {
         // The same streaming analyzer as files: speech 0.8-3.0 s, then silence.
-        let mut config = Config::default();
-        config.vad.lookahead_s = DECISION_LAG_S;
+        let config = Config::default();
         let rate = 16_000;
         let audio = syllables(rate, &[(0.8, 3.0)], 7.0);
         let mut analyzer = Analyzer::new(&config, rate, 1, Layout::AgentOnly);

@@ -134,12 +134,10 @@ enum Stop {
 
 /// `agentvoice live`.
 pub fn live(args: LiveArgs) -> anyhow::Result<ExitCode> {
-    let mut config = match &args.config {
+    let config = match &args.config {
         Some(path) => Config::from_toml_file(path)?,
         None => Config::default(),
     };
-    // Live cues run on decided time: voice activity must decide within the assumed lag.
-    config.vad.lookahead_s = agentvoice::live::DECISION_LAG_S;
     if let Some(s) = args.seconds {
         anyhow::ensure!(
             s.is_finite() && s > 0.0,
