@@ -446,7 +446,9 @@ impl VoiceActivity {
         }
         if !core {
             if let Some(o) = self.open {
-                if current.frame.end_s - o.last_active_end_s > self.config.hangover_s {
+                // The hangover runs from the last sound, not from the padded end.
+                let sound_end_s = o.last_active_end_s - self.config.pad_end_s;
+                if current.frame.end_s - sound_end_s > self.config.hangover_s {
                     self.close_segment();
                 }
             }
