@@ -11,7 +11,7 @@ trap 'rm -rf "$work"' EXIT
 VOICE_AGENT="cmn-latn-pinyin"
 VOICE_CUSTOMER="cmn-latn-pinyin+f3"
 # espeak-ng words per minute for the agent; each pinyin syllable is a "word".
-AGENT_WPM=85
+AGENT_WPM=105
 
 GREETING="nin2 hao3, huan1 ying2 zhi4 dian4 zhong1 guo2 yi2 dong4, wo3 shi4 yi1 ling2 yi1 hao4 ke4 fu2, qing3 wen4 you3 shen2 me5 ke3 yi3 bang1 nin2"
 ANSWER="hao3 de5, qing3 nin2 shao1 deng3, wo3 ma3 shang4 wei4 nin2 cha2 xun2 yi2 xia4 nin2 de5 hua4 fei4 yu2 e2"
@@ -113,13 +113,27 @@ stereo "$work/agent_q.wav" "$work/cust.wav" "wang_fang/2026-11-02_quiet.wav" -e 
 say $VOICE_CUSTOMER 150 "$INTERRUPT" "$work/q3.wav" $R
 q1=$(len "$work/q1.wav"); g=$(len "$work/g.wav"); a1=$(len "$work/a1.wav")
 t_q1=$(echo "0.8 + $g + 0.6" | bc -l)
-t_a1=$(echo "$t_q1 + $q1 - 1.2" | bc -l)        # agent starts 1.2 s before the customer ends
-t_q3=$(echo "$t_a1 + $a1 - 2.0" | bc -l)        # customer cuts in 2 s before the agent ends
+t_a1=$(echo "$t_q1 + $q1 - 2.5" | bc -l)        # agent starts 2.5 s before the customer ends
+t_q3=$(echo "$t_a1 + $a1 - 3.0" | bc -l)        # customer cuts in 3 s before the agent ends
 sil "$(echo "$t_a1 - 0.8 - $g" | bc -l)" "$work/gap1.wav" $R
 track "$work/agent.wav" $R "$work/s08.wav" "$work/g.wav" "$work/gap1.wav" "$work/a1.wav" "$work/s10.wav" "$work/cl.wav" "$work/s08.wav"
 sil "$t_q1" "$work/c0.wav" $R
 sil "$(echo "$t_q3 - $t_q1 - $q1" | bc -l)" "$work/c1.wav" $R
 track "$work/cust.wav" $R "$work/c0.wav" "$work/q1.wav" "$work/c1.wav" "$work/q3.wav"
 stereo "$work/agent.wav" "$work/cust.wav" "wang_fang/2026-11-04_overtalk.wav" -e u-law -b 8
+
+# Transcripts beside the recordings (exact mode): what the rate check judges. On stereo
+# calls the agent's words; on mixed mono calls everyone's.
+G="您好，欢迎致电中国移动，我是一零一号客服，请问有什么可以帮您？"
+A1="好的，请您稍等，我马上为您查询一下您的话费余额。"
+A2="感谢您的耐心等待，您本月的话费余额是三十二元。"
+CL="请问还有其他可以帮您的吗？感谢您的来电，再见。"
+Q1="你好，我想查一下我的话费。"
+printf '%s\n' "$G" "$A1" "$A2" "$CL" > "张伟/2026-11-02_compliant.txt"
+printf '%s\n' "$G" "$A1" "$A2" "$CL" > "张伟/2026-11-03_dead_air.txt"
+printf '%s\n' "$G" "$Q1" "$A1" "$A2" "$CL" > "li_na/2026-11-02_fast_talker.txt"
+printf '%s\n' "$G" "$Q1" "$A1" > "li_na/2026-11-03_late_greeting.txt"
+printf '%s\n' "$G" "$A1" "$A2" > "wang_fang/2026-11-02_quiet.txt"
+printf '%s\n' "$G" "$A1" "$CL" > "wang_fang/2026-11-04_overtalk.txt"
 
 ls -la "张伟" li_na wang_fang

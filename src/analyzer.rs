@@ -594,8 +594,12 @@ pub fn checks(
     let mut out = BTreeMap::new();
     out.insert(
         "speaking_rate".into(),
+        // With a transcript beside the recording, the exact rate is judged, not the estimate.
         band(
-            agent.rate.speaking_rate_spm,
+            agent
+                .rate
+                .exact_speaking_rate_spm
+                .or(agent.rate.speaking_rate_spm),
             config.rate.min_spm,
             config.rate.max_spm,
         ),

@@ -230,6 +230,14 @@ pub fn analyze_file(path: &Path, options: &AnalysisOptions) -> CallReport {
         },
     };
     crate::transcript::attach_exact(&mut report, path);
+    if report
+        .rate
+        .as_ref()
+        .is_some_and(|r| r.exact_speaking_rate_spm.is_some())
+    {
+        // The speaking-rate rule is judged on the exact rate when there is a transcript.
+        crate::report::agents::rejudge(&mut report, &options.config);
+    }
     report.file = path.display().to_string();
     report.agent = agent_from_path(path);
     report.source = source_info(path);

@@ -250,8 +250,12 @@ fn summary_line(r: &CallReport) -> String {
         .filter(|(_, c)| c.pass == Some(false))
         .map(|(k, _)| k.as_str())
         .collect();
+    let exact = rate
+        .and_then(|x| x.exact_speaking_rate_spm)
+        .map(|v| format!(" (transcript {v:.0})"))
+        .unwrap_or_default();
     format!(
-        "{}  {:.1}s  rate {}/min  greet {}s  longest gap {}s  level {} dBov  {}",
+        "{}  {:.1}s  rate {}/min{exact}  greet {}s  longest gap {}s  level {} dBov  {}",
         r.file,
         r.duration_s.unwrap_or(0.0),
         fmt_opt(rate.and_then(|x| x.speaking_rate_spm), 0),
