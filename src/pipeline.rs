@@ -113,6 +113,24 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".into())
 }
 
+/// A fingerprint of everything that shapes a result: the settings, the channel roles and
+/// this program's version (FNV-1a, 64 bits, hex).
+pub fn settings_fingerprint(options: &AnalysisOptions) -> String {
+    let text = format!(
+        "{}|{:?}|{:?}|{}",
+        toml::to_string(&options.config).unwrap_or_default(),
+        options.agent_channel,
+        options.mono,
+        env!("CARGO_PKG_VERSION")
+    );
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
 /// Size and modification time of a file.
 pub fn source_info(path: &Path) -> Option<SourceInfo> {
     let meta = std::fs::metadata(path).ok()?;
@@ -241,5 +259,6 @@ pub fn analyze_file(path: &Path, options: &AnalysisOptions) -> CallReport {
     report.file = path.display().to_string();
     report.agent = agent_from_path(path);
     report.source = source_info(path);
+    report.settings_fingerprint = Some(settings_fingerprint(options));
     report
 }

@@ -202,3 +202,42 @@ fn config_prints_defaults_and_bad_config_names_the_key() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_rerun_with_other_settings_analyses_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    write_wav(&input.join("call.wav"), 8000, 1, 6.0);
+    let out = dir.path().join("out");
+    let run = |extra: &[&std::ffi::OsStr]| {
+        let a = agentvoice()
+            .arg("analyze")
+            .arg(&input)
+            .arg("-o")
+            .arg(&out)
+            .args(extra)
+            .assert()
+            .success();
+        String::from_utf8_lossy(&a.get_output().stdout).to_string()
+    };
+    run(&[]);
+    assert!(
+        run(&[]).contains("unchanged recordings were already in"),
+        "same settings: skipped"
+    );
+    let cfg = dir.path().join("gap.toml");
+    std::fs::write(&cfg, "[silence]\ngap_limit_s = 0.5\n").unwrap();
+    let third = run(&["--config".as_ref(), cfg.as_os_str()]);
+    assert!(
+        !third.contains("already in"),
+        "new settings: analysed again: {third}"
+    );
+    let jsonl = std::fs::read_to_string(out.join("calls.jsonl")).unwrap();
+    let line: serde_json::Value = serde_json::from_str(jsonl.lines().next().unwrap()).unwrap();
+    // The 1 s silences between the bursts are dead air under a 0.5 s limit.
+    assert!(
+        !line["silence"]["long_gaps"].as_array().unwrap().is_empty(),
+        "{line}"
+    );
+}

@@ -89,7 +89,8 @@ pub fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         eprintln!("agentvoice: {}: {}", p.path.display(), p.reason);
     }
     let previous = resume::recover(&args.output)?;
-    let (todo, mut results) = plan(&files, &previous, args.force);
+    let fingerprint = pipeline::settings_fingerprint(&options);
+    let (todo, mut results) = plan(&files, &previous, args.force, &fingerprint);
     let skipped = files.len() - todo.len();
     let stop = resume::StopFlag::install()?;
     let journal = resume::Journal::open(&args.output)?;
@@ -193,11 +194,12 @@ fn plan(
     files: &[PathBuf],
     previous: &resume::Previous,
     force: bool,
+    fingerprint: &str,
 ) -> (Vec<usize>, Vec<Option<Fresh>>) {
     let mut todo = Vec::new();
     let mut slots = Vec::with_capacity(files.len());
     for (i, f) in files.iter().enumerate() {
-        match previous.unchanged(f).filter(|_| !force) {
+        match previous.unchanged(f, fingerprint).filter(|_| !force) {
             Some(old) => slots.push(Some(Fresh::Kept(old.clone()))),
             None => {
                 todo.push(i);

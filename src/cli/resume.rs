@@ -49,12 +49,16 @@ impl Previous {
         }
     }
 
-    /// The earlier successful result for `path`, when the file has not changed since.
-    pub fn unchanged(&self, path: &Path) -> Option<&CallReport> {
+    /// The earlier successful result for `path`, when neither the file nor the settings
+    /// (`fingerprint`, see [`pipeline::settings_fingerprint`]) have changed since.
+    pub fn unchanged(&self, path: &Path, fingerprint: &str) -> Option<&CallReport> {
         let key = path.display().to_string();
         let old = &self.reports[*self.index.get(&key)?];
         let now = pipeline::source_info(path)?;
-        (old.error.is_none() && old.source.as_ref() == Some(&now)).then_some(old)
+        (old.error.is_none()
+            && old.source.as_ref() == Some(&now)
+            && old.settings_fingerprint.as_deref() == Some(fingerprint))
+        .then_some(old)
     }
 
     /// Number of results kept.

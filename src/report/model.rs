@@ -58,6 +58,10 @@ pub struct CallReport {
     pub warnings: Vec<String>,
     /// Size and modification time of the file when analysed (to skip it next time).
     pub source: Option<SourceInfo>,
+    /// Fingerprint of the settings the file was analysed with (a rerun with other settings
+    /// analyses it again).
+    #[serde(default)]
+    pub settings_fingerprint: Option<String>,
     /// `null`, or why the file could not be analysed.
     pub error: Option<String>,
 }
