@@ -245,13 +245,7 @@ fn fmt_opt(v: Option<f64>, digits: usize) -> String {
 fn summary_line(r: &CallReport) -> String {
     let rate = r.rate.as_ref();
     let silence = r.silence.as_ref();
-    let failed: Vec<&str> = r
-        .checks
-        .iter()
-        .flatten()
-        .filter(|(_, c)| c.pass == Some(false))
-        .map(|(k, _)| k.as_str())
-        .collect();
+    let failed: Vec<&str> = r.failed_rules();
     let exact = rate
         .and_then(|x| x.exact_speaking_rate_spm)
         .map(|v| format!(" (transcript {v:.0})"))

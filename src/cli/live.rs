@@ -782,13 +782,7 @@ fn fmt_opt(v: Option<f64>, digits: usize) -> String {
 
 /// One readable line: the figures a supervisor reads first, and the failed rules.
 fn summary(r: &CallReport) -> String {
-    let failed: Vec<&str> = r
-        .checks
-        .iter()
-        .flatten()
-        .filter(|(_, c)| c.pass == Some(false))
-        .map(|(k, _)| k.as_str())
-        .collect();
+    let failed: Vec<&str> = r.failed_rules();
     format!(
         "{}  {:.1}s  rate {}/min  greet {}s  longest gap {}s  level {} dBov  {}",
         r.file,

@@ -564,13 +564,7 @@ and pitch are in agents.csv and on each agent's page.</p>\
 }
 
 fn failed_rules(call: &CallReport) -> Vec<&str> {
-    let mut rules: Vec<&str> = call
-        .checks
-        .iter()
-        .flatten()
-        .filter(|(_, c)| c.pass == Some(false))
-        .map(|(k, _)| k.as_str())
-        .collect();
+    let mut rules: Vec<&str> = call.failed_rules();
     let order = |r: &str| {
         agents::RULE_ORDER
             .iter()

@@ -66,6 +66,18 @@ pub struct CallReport {
     pub error: Option<String>,
 }
 
+impl CallReport {
+    /// The rules this call failed (`checks.<rule>.pass == false`), in key order.
+    pub fn failed_rules(&self) -> Vec<&str> {
+        self.checks
+            .iter()
+            .flatten()
+            .filter(|(_, c)| c.pass == Some(false))
+            .map(|(k, _)| k.as_str())
+            .collect()
+    }
+}
+
 /// Identity of an analysed file, for incremental runs.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceInfo {
