@@ -655,10 +655,12 @@ pub fn score(truth: &[TruthCall], results: &BTreeMap<String, Value>, s: &ScoreSe
                 lat_cnt.push((lr.len(), tl.len()));
             }
         }
-        if let (Some(v), Some(rf)) = (
-            num(get(r, "loudness.integrated_lufs")),
-            num(t.get("loudness_ref_lufs")),
-        ) {
+        // The reference is the whole file's loudness (all channels): compare the file's
+        // figure where the result has it (score_calls.py reads the agent's, which differs
+        // on two-channel files).
+        let reported =
+            num(get(r, "file_integrated_lufs")).or(num(get(r, "loudness.integrated_lufs")));
+        if let (Some(v), Some(rf)) = (reported, num(t.get("loudness_ref_lufs"))) {
             lufs.push((v, rf));
         }
     }
@@ -850,7 +852,10 @@ pub fn format_tables_for(sc: &Scores, label: &str, system: &str) -> String {
         );
     }
     let l = sc.loudness;
-    let _ = writeln!(o, "\n[4] Loudness vs reference (loudness_ref_lufs)");
+    let _ = writeln!(
+        o,
+        "\n[4] Loudness vs reference (loudness_ref_lufs: the file, all channels, vs file_integrated_lufs)"
+    );
     let _ = writeln!(
         o,
         "{:12} {:>3} {:>7} {:>7} {:>7}",
