@@ -753,7 +753,16 @@ fn rule_text(rule: &str, value: Option<f64>, limit: &serde_json::Value) -> (Stri
         "intonation" => (1.0, 1, " semitones"),
         _ => (1.0, 2, ""),
     };
-    let show = |v: f64| format!("{:.digits$}{unit}", v * scale);
+    // A value that rounds to zero is shown as 0, never "-0.0".
+    let show = |v: f64| {
+        let x = v * scale;
+        let x = if x.abs() < 0.5 * 10f64.powi(-(digits as i32)) {
+            0.0
+        } else {
+            x
+        };
+        format!("{x:.digits$}{unit}")
+    };
     let value = value
         .filter(|v| v.is_finite())
         .map(show)
