@@ -40,6 +40,7 @@
 use std::collections::VecDeque;
 
 use crate::config::VadConfig;
+use crate::dsp::SlidingExtreme;
 use crate::features::{Frame, HOP_S};
 
 /// Below this band energy a frame is digital silence, dB re full scale.
@@ -60,52 +61,6 @@ pub struct Decision {
     pub frame: Frame,
     /// True when the frame lies in speech and its energy stands above the floor.
     pub active: bool,
-}
-
-/// Sliding extreme over a window of frame indices (a monotonic deque).
-#[derive(Debug, Default)]
-struct SlidingExtreme {
-    deque: VecDeque<(u64, f32)>,
-    keep_max: bool,
-}
-
-impl SlidingExtreme {
-    fn new(keep_max: bool) -> Self {
-        SlidingExtreme {
-            deque: VecDeque::new(),
-            keep_max,
-        }
-    }
-
-    fn push(&mut self, index: u64, value: f32) {
-        while let Some(&(_, last)) = self.deque.back() {
-            let dominated = if self.keep_max {
-                last <= value
-            } else {
-                last >= value
-            };
-            if dominated {
-                self.deque.pop_back();
-            } else {
-                break;
-            }
-        }
-        self.deque.push_back((index, value));
-    }
-
-    fn evict_before(&mut self, index: u64) {
-        while let Some(&(i, _)) = self.deque.front() {
-            if i < index {
-                self.deque.pop_front();
-            } else {
-                break;
-            }
-        }
-    }
-
-    fn value(&self) -> Option<f32> {
-        self.deque.front().map(|&(_, v)| v)
-    }
 }
 
 /// One frame held by the detector: its features, power and smoothed level.

@@ -1,9 +1,11 @@
 //! Small streaming primitives: biquad filters and percentile histograms.
 
 mod histogram;
+mod sliding;
 mod true_peak;
 
 pub use histogram::LogHistogram;
+pub use sliding::SlidingExtreme;
 pub use true_peak::TruePeak;
 
 /// A second-order IIR section (RBJ cookbook), processed sample by sample.

@@ -71,6 +71,7 @@ pub mod envelope;
 
 use std::collections::VecDeque;
 
+use crate::dsp::SlidingExtreme;
 use crate::vad::Decision;
 use envelope::{BandEnvelope, BandFrame, BANDS};
 
@@ -139,46 +140,6 @@ impl Default for RateSettings {
 
 /// Lowest envelope value, dB (digital silence).
 const MIN_DB: f64 = -140.0;
-
-/// Sliding extreme over a window of frame indices (a monotonic deque).
-#[derive(Debug)]
-struct SlidingExtreme {
-    deque: VecDeque<(u64, f32)>,
-    keep_max: bool,
-}
-
-impl SlidingExtreme {
-    fn new(keep_max: bool) -> Self {
-        SlidingExtreme {
-            deque: VecDeque::new(),
-            keep_max,
-        }
-    }
-
-    /// Adds `value` at `index`, forgets values older than `window` frames, returns the extreme.
-    fn push(&mut self, index: u64, value: f32, window: usize) -> f32 {
-        while let Some(&(_, last)) = self.deque.back() {
-            let dominated = if self.keep_max {
-                last <= value
-            } else {
-                last >= value
-            };
-            if !dominated {
-                break;
-            }
-            self.deque.pop_back();
-        }
-        self.deque.push_back((index, value));
-        let oldest = index.saturating_sub(window.max(1) as u64 - 1);
-        while let Some(&(i, _)) = self.deque.front() {
-            if i >= oldest {
-                break;
-            }
-            self.deque.pop_front();
-        }
-        self.deque.front().map_or(value, |&(_, v)| v)
-    }
-}
 
 #[derive(Debug, Clone, Copy)]
 struct Candidate {
@@ -420,8 +381,8 @@ impl SyllableCounter {
     fn step(&mut self, d: Decision, db: f32) {
         let s = self.settings;
         let index = d.frame.index;
-        let floor = self.floor.push(index, db, s.floor_window_frames);
-        let level = self.level.push(index, db, s.level_window_frames);
+        let floor = self.floor.push_window(index, db, s.floor_window_frames);
+        let level = self.level.push_window(index, db, s.level_window_frames);
         self.recent_voicing.push_back(d.frame.voicing);
         while self.recent_voicing.len() > s.voicing_radius_frames + 1 {
             self.recent_voicing.pop_front();
