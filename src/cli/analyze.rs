@@ -28,6 +28,24 @@ pub enum MonoArg {
     Mixed,
 }
 
+impl From<ChannelArg> for AgentChannel {
+    fn from(arg: ChannelArg) -> AgentChannel {
+        match arg {
+            ChannelArg::Left => AgentChannel::Left,
+            ChannelArg::Right => AgentChannel::Right,
+        }
+    }
+}
+
+impl From<MonoArg> for MonoRole {
+    fn from(arg: MonoArg) -> MonoRole {
+        match arg {
+            MonoArg::Agent => MonoRole::Agent,
+            MonoArg::Mixed => MonoRole::Mixed,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
     /// Recordings, or folders searched recursively for .wav, .flac and .mp3 files.
@@ -70,14 +88,8 @@ pub fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     };
     let options = AnalysisOptions {
         config,
-        agent_channel: match args.agent_channel {
-            ChannelArg::Left => AgentChannel::Left,
-            ChannelArg::Right => AgentChannel::Right,
-        },
-        mono: match args.mono {
-            MonoArg::Agent => MonoRole::Agent,
-            MonoArg::Mixed => MonoRole::Mixed,
-        },
+        agent_channel: args.agent_channel.into(),
+        mono: args.mono.into(),
     };
     let (files, problems) = pipeline::collect_inputs(&args.paths);
     let files = match args.shard {

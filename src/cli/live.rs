@@ -12,7 +12,7 @@ use anyhow::Context;
 use clap::Args;
 use serde_json::json;
 
-use agentvoice::audio::{AgentChannel, Layout, MonoRole};
+use agentvoice::audio::Layout;
 use agentvoice::capture::{self, Capture, StreamSpec};
 use agentvoice::live::{self, Cue, CueTracker, Greeting, Level, LevelMeter, LiveStatus};
 use agentvoice::pipeline;
@@ -161,17 +161,7 @@ pub fn live(args: LiveArgs) -> anyhow::Result<ExitCode> {
     let channels = spec.channels.max(1);
     let rate = spec.sample_rate_hz;
     anyhow::ensure!(rate > 0, "input device {} reports 0 Hz", capture.device());
-    let layout = Layout::for_channels(
-        channels,
-        match args.agent_channel {
-            ChannelArg::Left => AgentChannel::Left,
-            ChannelArg::Right => AgentChannel::Right,
-        },
-        match args.mono {
-            MonoArg::Agent => MonoRole::Agent,
-            MonoArg::Mixed => MonoRole::Mixed,
-        },
-    );
+    let layout = Layout::for_channels(channels, args.agent_channel.into(), args.mono.into());
     let mut recorder = match &args.record {
         Some(path) => Some(Recorder::create(path, &spec)?),
         None => None,
