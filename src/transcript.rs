@@ -302,12 +302,36 @@ pub fn attach_exact(report: &mut CallReport, recording: &Path) {
     if path == recording {
         return;
     }
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        return;
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let text = match std::fs::read(&path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(_) => {
+                report
+                    .warnings
+                    .push(format!("transcript {name} is not UTF-8 text; ignored"));
+                return;
+            }
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+        Err(e) => {
+            report
+                .warnings
+                .push(format!("transcript {name} cannot be read ({e}); ignored"));
+            return;
+        }
     };
+    let n = count_syllables(&text);
+    if n == 0 {
+        report
+            .warnings
+            .push(format!("transcript {name} holds no syllables; ignored"));
+        return;
+    }
     let talk_s = report.speech.as_ref().map_or(0.0, |s| s.talk_time_s);
     if let Some(rate) = &mut report.rate {
-        let n = count_syllables(&text);
         rate.exact_syllables = Some(n);
         rate.exact_speaking_rate_spm = (talk_s > 0.5).then(|| round3(n as f64 * 60.0 / talk_s));
     }
@@ -396,5 +420,34 @@ mod tests {
         let rate = with.rate.expect("rate");
         assert_eq!(rate.exact_syllables, Some(6));
         assert_eq!(rate.exact_speaking_rate_spm, Some(60.0));
+    }
+
+    #[test]
+    fn empty_or_binary_transcripts_are_ignored_with_a_warning() {
+        use crate::report::model::{RateReport, SpeechReport};
+        let dir = tempfile::tempdir().expect("temp dir");
+        let wav = dir.path().join("call.wav");
+        let base = CallReport {
+            rate: Some(RateReport::default()),
+            speech: Some(SpeechReport {
+                talk_time_s: 6.0,
+                ..SpeechReport::default()
+            }),
+            ..CallReport::default()
+        };
+        // Empty; a UTF-8 character cut in half (a truncated file); random bytes.
+        let cut = &"您好".as_bytes()[..4];
+        for (bytes, reason) in [
+            (&b""[..], "no syllables"),
+            (cut, "not UTF-8"),
+            (&[0xff, 0xfe, 0x00, 0x80][..], "not UTF-8"),
+        ] {
+            std::fs::write(dir.path().join("call.txt"), bytes).expect("write");
+            let mut report = base.clone();
+            attach_exact(&mut report, &wav);
+            assert_eq!(report.rate.as_ref().and_then(|r| r.exact_syllables), None);
+            assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
+            assert!(report.warnings[0].contains(reason), "{:?}", report.warnings);
+        }
     }
 }
