@@ -67,8 +67,8 @@ pub struct AnalyzeArgs {
     #[arg(long, value_enum, default_value = "mixed")]
     mono: MonoArg,
     /// Files analysed in parallel (default: one per core).
-    #[arg(short, long)]
-    jobs: Option<usize>,
+    #[arg(short, long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    jobs: Option<u16>,
     /// Analyse every recording again, even those already in DIR/calls.jsonl unchanged.
     #[arg(long)]
     force: bool,
@@ -107,7 +107,7 @@ pub fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let stop = resume::StopFlag::install()?;
     let journal = resume::Journal::open(&args.output)?;
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.jobs.unwrap_or(0))
+        .num_threads(args.jobs.map_or(0, usize::from))
         .build()
         .context("cannot start worker threads")?;
     let progress = Progress::new(todo.len());
