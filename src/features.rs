@@ -32,14 +32,13 @@ pub struct Frame {
 pub struct FrameExtractor {
     sample_rate_hz: f64,
     hop_samples: usize,
-    band: [Biquad; 3],
-    anti_alias: [Biquad; 2],
     decimation: usize,
     decimated_rate_hz: f64,
     phase: usize,
     ring: Vec<f32>,
     ring_pos: usize,
     window: Vec<f32>,
+    squares: Vec<f64>,
     min_lag: usize,
     max_lag: usize,
     window_len: usize,
@@ -53,6 +52,8 @@ pub struct FrameExtractor {
     fast_high: [UnscaledSection<true>; 2],
     fast_low: UnscaledSection<false>,
     fast_gain: f64,
+    anti_alias: [UnscaledSection<false>; 2],
+    anti_alias_gain: f32,
 }
 
 /// An RBJ high- or low-pass biquad in direct form I with its gain left out: the numerator
@@ -112,19 +113,11 @@ impl FrameExtractor {
         let rate = sample_rate_hz as f64;
         let q = std::f64::consts::FRAC_1_SQRT_2;
         let top_hz = (rate * 0.45).min(3400.0);
-        let band = [
-            Biquad::high_pass(rate, 200.0, q),
-            Biquad::high_pass(rate, 200.0, q),
-            Biquad::low_pass(rate, top_hz, q),
-        ];
         let decimation = ((rate / 4000.0).round() as usize).max(1);
         let high = UnscaledSection::<true>::new(rate, 200.0, q);
         let low = UnscaledSection::<false>::new(rate, top_hz, q);
         let decimated_rate_hz = rate / decimation as f64;
-        let anti_alias = [
-            Biquad::low_pass(rate, 900.0, q),
-            Biquad::low_pass(rate, 900.0, q),
-        ];
+        let anti_alias = UnscaledSection::<false>::new(rate, 900.0, q);
         let min_lag = (decimated_rate_hz / max_hz).floor().max(2.0) as usize;
         let max_lag = (decimated_rate_hz / min_hz).ceil() as usize;
         let window_len = (decimated_rate_hz * 0.03).round() as usize;
@@ -132,14 +125,13 @@ impl FrameExtractor {
         FrameExtractor {
             sample_rate_hz: rate,
             hop_samples: ((rate * HOP_S).round() as usize).max(1),
-            band,
-            anti_alias,
             decimation,
             decimated_rate_hz,
             phase: 0,
             ring: vec![0.0; ring_len],
             ring_pos: 0,
             window: vec![0.0; window_len + max_lag + 2],
+            squares: vec![0.0; window_len + max_lag + 3],
             min_lag,
             max_lag,
             window_len,
@@ -153,6 +145,8 @@ impl FrameExtractor {
             fast_high: [high.0, high.0],
             fast_low: low.0,
             fast_gain: (high.1 * high.1 * low.1).powi(2),
+            anti_alias: [anti_alias.0, anti_alias.0],
+            anti_alias_gain: (anti_alias.1 * anti_alias.1) as f32,
         }
     }
 
@@ -170,33 +164,43 @@ impl FrameExtractor {
     }
 
     /// Adds samples; calls `on_frame` for every completed frame.
-    pub fn push(&mut self, samples: &[f32], mut on_frame: impl FnMut(Frame)) {
+    pub fn push(&mut self, mut samples: &[f32], mut on_frame: impl FnMut(Frame)) {
         if !self.periodicity {
             return self.push_energy_only(samples, on_frame);
         }
-        for &x in samples {
-            let mut y = x;
-            for f in &mut self.band {
-                y = f.process(y);
+        let mask = self.ring.len() - 1;
+        while !samples.is_empty() {
+            let take = (self.hop_samples - self.frame_fill).min(samples.len());
+            let (now, rest) = samples.split_at(take);
+            // Local copies keep the filter states in registers.
+            let [mut f0, mut f1] = self.fast_high;
+            let mut f2 = self.fast_low;
+            let [mut a0, mut a1] = self.anti_alias;
+            let (mut phase, mut pos) = (self.phase, self.ring_pos);
+            let mut energy = 0.0f32;
+            for &x in now {
+                let y = f2.process(f1.process(f0.process(x)));
+                energy += y * y;
+                let d = a1.process(a0.process(x));
+                phase += 1;
+                if phase == self.decimation {
+                    phase = 0;
+                    self.ring[pos & mask] = d * self.anti_alias_gain;
+                    pos = pos.wrapping_add(1);
+                }
             }
-            self.frame_energy += (y as f64) * (y as f64);
-            let mut d = x;
-            for f in &mut self.anti_alias {
-                d = f.process(d);
-            }
-            self.phase += 1;
-            if self.phase == self.decimation {
-                self.phase = 0;
-                let mask = self.ring.len() - 1;
-                self.ring[self.ring_pos & mask] = d;
-                self.ring_pos = self.ring_pos.wrapping_add(1);
-            }
-            self.frame_fill += 1;
-            self.samples_seen += 1;
+            self.fast_high = [f0, f1];
+            self.fast_low = f2;
+            self.anti_alias = [a0, a1];
+            (self.phase, self.ring_pos) = (phase, pos);
+            self.frame_energy += energy as f64 * self.fast_gain;
+            self.frame_fill += take;
+            self.samples_seen += take as u64;
             if self.frame_fill == self.hop_samples {
                 let frame = self.close_frame();
                 on_frame(frame);
             }
+            samples = rest;
         }
     }
 
@@ -249,6 +253,11 @@ impl FrameExtractor {
     }
 
     /// Normalised cross-correlation over the last 30 ms (decimated to about 4 kHz).
+    ///
+    /// The window energies come from running sums of squares, so each lag costs one dot
+    /// product (vectorised). A coarse-to-fine search (every lag at 2 kHz, the best peaks
+    /// refined at 4 kHz) was tried: it saved 4 % of the run time and doubled the median F0
+    /// error against Praat (0.31 to 0.60 semitones), so every lag is scored.
     fn periodicity(&mut self) -> (f32, Option<f32>) {
         let span = self.window_len + self.max_lag;
         if (self.ring_pos as u64) < span as u64
@@ -258,36 +267,32 @@ impl FrameExtractor {
         }
         let mask = self.ring.len() - 1;
         let start = self.ring_pos.wrapping_sub(span);
+        let mut sum = 0.0f64;
+        self.squares[0] = 0.0;
         for (i, w) in self.window.iter_mut().take(span).enumerate() {
             *w = self.ring[start.wrapping_add(i) & mask];
+            sum += (*w as f64) * (*w as f64);
+            self.squares[i + 1] = sum;
         }
-        let w = &self.window[..span];
         let n = self.window_len;
         // x = the most recent n samples; y(lag) = the n samples `lag` earlier.
-        let x = &w[span - n..span];
-        let e0: f32 = x.iter().map(|v| v * v).sum();
+        let e0 = (self.squares[span] - self.squares[span - n]) as f32;
         if e0 <= 1e-12 {
             return (0.0, None);
         }
+
+        let w = &self.window[..span];
+        let x = &w[span - n..];
+        let lags = self.max_lag.min(self.min_lag + MAX_LAGS - 1) + 1 - self.min_lag;
+        let mut scores = [0.0f32; MAX_LAGS];
         let mut best = (0.0f32, 0usize);
-        let mut nccf = [0.0f32; 512];
-        let lags = (self.min_lag..=self.max_lag.min(self.min_lag + 511)).collect::<Vec<_>>();
-        for (k, &lag) in lags.iter().enumerate() {
+        for (k, score) in scores.iter_mut().take(lags).enumerate() {
+            let lag = self.min_lag + k;
             let y = &w[span - n - lag..span - lag];
-            let mut xy = 0.0f32;
-            let mut yy = 0.0f32;
-            for (a, b) in x.iter().zip(y) {
-                xy += a * b;
-                yy += b * b;
-            }
-            let r = if yy > 1e-12 {
-                xy / (e0 * yy).sqrt()
-            } else {
-                0.0
-            };
-            nccf[k] = r;
-            if r > best.0 {
-                best = (r, k);
+            let yy = (self.squares[span - lag] - self.squares[span - n - lag]) as f32;
+            *score = nccf(dot(x, y), e0, yy);
+            if *score > best.0 {
+                best = (*score, k);
             }
         }
         if best.0 < self.voicing_threshold {
@@ -298,19 +303,19 @@ impl FrameExtractor {
         // rather than a multiple of it without jumping to a harmonic.
         let mut chosen = best.1;
         let mut chosen_score = f32::MIN;
-        for k in 1..lags.len().saturating_sub(1) {
-            if nccf[k] >= nccf[k - 1] && nccf[k] >= nccf[k + 1] && nccf[k] > 0.0 {
-                let octaves = (lags[k] as f32 / lags[0] as f32).log2();
-                let score = nccf[k] - OCTAVE_COST * octaves;
+        for k in 1..lags.saturating_sub(1) {
+            if scores[k] >= scores[k - 1] && scores[k] >= scores[k + 1] && scores[k] > 0.0 {
+                let octaves = ((self.min_lag + k) as f32 / self.min_lag as f32).log2();
+                let score = scores[k] - OCTAVE_COST * octaves;
                 if score > chosen_score {
                     chosen_score = score;
                     chosen = k;
                 }
             }
         }
-        let mut lag = lags[chosen] as f32;
-        if chosen > 0 && chosen + 1 < lags.len() {
-            let (a, b, c) = (nccf[chosen - 1], nccf[chosen], nccf[chosen + 1]);
+        let mut lag = (self.min_lag + chosen) as f32;
+        if chosen > 0 && chosen + 1 < lags {
+            let (a, b, c) = (scores[chosen - 1], scores[chosen], scores[chosen + 1]);
             let denom = a - 2.0 * b + c;
             if denom.abs() > 1e-9 {
                 lag += (0.5 * (a - c) / denom).clamp(-0.5, 0.5);
@@ -318,6 +323,38 @@ impl FrameExtractor {
         }
         (best.0, Some((self.decimated_rate_hz / lag as f64) as f32))
     }
+}
+
+/// Lags scored at most (the pitch range at about 4 kHz needs about 60).
+const MAX_LAGS: usize = 512;
+
+/// Normalised cross-correlation from a dot product and the two window energies.
+#[inline]
+fn nccf(xy: f32, xx: f32, yy: f32) -> f32 {
+    if yy > 1e-12 {
+        xy / (xx * yy).sqrt()
+    } else {
+        0.0
+    }
+}
+
+/// Dot product with eight independent partial sums, so the compiler can vectorise it.
+#[inline]
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for i in 0..8 {
+            acc[i] += x[i] * y[i];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
 }
 
 /// Streaming zero-lag correlation of two channels' speech bands, one value per 10 ms frame
