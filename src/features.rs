@@ -286,11 +286,11 @@ impl FrameExtractor {
         let lags = self.max_lag.min(self.min_lag + MAX_LAGS - 1) + 1 - self.min_lag;
         let mut scores = [0.0f32; MAX_LAGS];
         let mut best = (0.0f32, 0usize);
+        lag_products(x, w, self.min_lag, &mut scores[..lags]);
         for (k, score) in scores.iter_mut().take(lags).enumerate() {
             let lag = self.min_lag + k;
-            let y = &w[span - n - lag..span - lag];
             let yy = (self.squares[span - lag] - self.squares[span - n - lag]) as f32;
-            *score = nccf(dot(x, y), e0, yy);
+            *score = nccf(*score, e0, yy);
             if *score > best.0 {
                 best = (*score, k);
             }
@@ -338,23 +338,108 @@ fn nccf(xy: f32, xx: f32, yy: f32) -> f32 {
     }
 }
 
-/// Dot product with eight independent partial sums, so the compiler can vectorise it.
-#[inline]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for i in 0..8 {
-            acc[i] += x[i] * y[i];
+/// Partial sums per dot product: independent chains the compiler puts in vector lanes.
+const LANES: usize = 8;
+
+/// Lags scored together, so each block of `x` is loaded once for all of them.
+const LAGS_AT_ONCE: usize = 4;
+
+/// `out[k]` = the dot product of `x` (the newest `x.len()` samples of `w`) with the window
+/// `min_lag + k` samples earlier.
+///
+/// Lags go in groups of [`LAGS_AT_ONCE`]; the last group overlaps the one before when the
+/// count is not a multiple. On x86-64 CPUs with AVX2 a copy written with AVX2 intrinsics
+/// runs; its arithmetic (lane-wise products and sums in the same order, no fused
+/// multiply-add) is that of the portable code, so the result is bit-identical on every CPU.
+fn lag_products(x: &[f32], w: &[f32], min_lag: usize, out: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        return unsafe { lag_products_with(x, w, min_lag, out, group_avx2) };
+    }
+    // SAFETY: the portable group runs on any CPU.
+    unsafe { lag_products_with(x, w, min_lag, out, group_portable) }
+}
+
+/// The dot products of `x` with [`LAGS_AT_ONCE`] windows of the same length.
+type GroupFn = unsafe fn(&[f32], [&[f32]; LAGS_AT_ONCE]) -> [f32; LAGS_AT_ONCE];
+
+/// Runs `group` over the lags.
+///
+/// # Safety
+/// `group` must be safe to call on this CPU.
+#[inline(always)]
+unsafe fn lag_products_with(x: &[f32], w: &[f32], min_lag: usize, out: &mut [f32], group: GroupFn) {
+    let (n, span, total) = (x.len(), w.len(), out.len());
+    let window = |lag: usize| &w[span - n - lag..span - lag];
+    if total < LAGS_AT_ONCE {
+        for (k, o) in out.iter_mut().enumerate() {
+            *o = x.iter().zip(window(min_lag + k)).map(|(p, q)| p * q).sum();
+        }
+        return;
+    }
+    let mut first = 0;
+    while first < total {
+        let first_in_group = first.min(total - LAGS_AT_ONCE);
+        let ys = std::array::from_fn(|j| window(min_lag + first_in_group + j));
+        let sums = group(x, ys);
+        out[first_in_group..first_in_group + LAGS_AT_ONCE].copy_from_slice(&sums);
+        first = first_in_group + LAGS_AT_ONCE;
+    }
+}
+
+#[inline(always)]
+fn group_portable(x: &[f32], ys: [&[f32]; LAGS_AT_ONCE]) -> [f32; LAGS_AT_ONCE] {
+    let whole = x.len() / LANES * LANES;
+    let mut acc = [[0.0f32; LANES]; LAGS_AT_ONCE];
+    for start in (0..whole).step_by(LANES) {
+        let xs = &x[start..start + LANES];
+        for (a, y) in acc.iter_mut().zip(&ys) {
+            let y = &y[start..start + LANES];
+            for l in 0..LANES {
+                a[l] += xs[l] * y[l];
+            }
         }
     }
-    acc.iter().sum::<f32>() + tail
+    std::array::from_fn(|j| tree_sum(&acc[j]) + tail_product(x, ys[j], whole))
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn group_avx2(x: &[f32], ys: [&[f32]; LAGS_AT_ONCE]) -> [f32; LAGS_AT_ONCE] {
+    use std::arch::x86_64::{
+        __m256, _mm256_add_ps, _mm256_loadu_ps, _mm256_mul_ps, _mm256_setzero_ps, _mm256_storeu_ps,
+    };
+    let whole = x.len() / LANES * LANES;
+    assert!(ys.iter().all(|y| y.len() == x.len()));
+    let mut acc: [__m256; LAGS_AT_ONCE] = [_mm256_setzero_ps(); LAGS_AT_ONCE];
+    for start in (0..whole).step_by(LANES) {
+        // SAFETY: `start + LANES <= whole <= x.len()`, which is every `ys[j].len()` too.
+        let xs = _mm256_loadu_ps(x.as_ptr().add(start));
+        for (a, y) in acc.iter_mut().zip(&ys) {
+            let ys = _mm256_loadu_ps(y.as_ptr().add(start));
+            *a = _mm256_add_ps(*a, _mm256_mul_ps(xs, ys));
+        }
+    }
+    std::array::from_fn(|j| {
+        let mut lanes = [0.0f32; LANES];
+        // SAFETY: `lanes` holds exactly eight f32.
+        _mm256_storeu_ps(lanes.as_mut_ptr(), acc[j]);
+        tree_sum(&lanes) + tail_product(x, ys[j], whole)
+    })
+}
+
+/// The products past the last whole block of lanes, summed in order.
+#[inline(always)]
+fn tail_product(x: &[f32], y: &[f32], whole: usize) -> f32 {
+    x[whole..].iter().zip(&y[whole..]).map(|(p, q)| p * q).sum()
+}
+
+/// Sum of the lanes, pairwise (a fixed order, cheap in vector registers).
+#[inline(always)]
+fn tree_sum(a: &[f32; LANES]) -> f32 {
+    let h: [f32; 4] = std::array::from_fn(|i| a[i] + a[i + 4]);
+    (h[0] + h[2]) + (h[1] + h[3])
 }
 
 /// Streaming zero-lag correlation of two channels' speech bands, one value per 10 ms frame
@@ -446,6 +531,36 @@ mod tests {
             f0s.sort_by(f32::total_cmp);
             let median = f0s[f0s.len() / 2] as f64;
             assert!((median / f0 - 1.0).abs() < 0.02, "{rate}: {median} vs {f0}");
+        }
+    }
+
+    #[test]
+    fn lag_products_are_the_same_on_every_code_path() {
+        let mut state = 7u32;
+        let w: Vec<f32> = (0..211)
+            .map(|_| {
+                state = state.wrapping_mul(1664525).wrapping_add(1013904223);
+                state as f32 / u32::MAX as f32 - 0.5
+            })
+            .collect();
+        for n in [120, 110, 7] {
+            let x = &w[w.len() - n..];
+            let lags = 59.min(w.len() - n - 9 + 1);
+            let mut dispatched = vec![0.0; lags];
+            let mut portable = vec![0.0; lags];
+            lag_products(x, &w, 9, &mut dispatched);
+            // SAFETY: the portable group runs on any CPU.
+            unsafe { lag_products_with(x, &w, 9, &mut portable, group_portable) };
+            assert_eq!(dispatched, portable, "n = {n}");
+            for (k, p) in portable.iter().enumerate() {
+                let lag = 9 + k;
+                let y = &w[w.len() - n - lag..w.len() - lag];
+                let naive: f64 = x.iter().zip(y).map(|(a, b)| *a as f64 * *b as f64).sum();
+                assert!(
+                    (*p as f64 - naive).abs() < 1e-4,
+                    "lag {lag}: {p} vs {naive}"
+                );
+            }
         }
     }
 
