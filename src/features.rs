@@ -49,61 +49,58 @@ pub struct FrameExtractor {
     voicing_threshold: f32,
     energy_gate_db: f32,
     periodicity: bool,
-    fast_high: [UnscaledSection<true>; 2],
-    fast_low: UnscaledSection<false>,
+    band_high: UnscaledSection<true>,
+    band_low: UnscaledSection<false>,
+    band_history: History<4>,
     fast_gain: f64,
-    anti_alias: [UnscaledSection<false>; 2],
+    anti_alias: UnscaledSection<false>,
+    anti_alias_history: History<3>,
     anti_alias_gain: f32,
 }
 
 /// An RBJ high- or low-pass biquad in direct form I with its gain left out: the numerator
 /// is `x -/+ 2 x1 + x2`, so a section costs two multiplies; the cascade's gain is applied
-/// to the frame energy instead (the band energy of voice activity, computed fast).
+/// to the frame energy (or the decimated samples) instead.
+///
+/// Cascades keep their states in a [`History`]: each section's input history is the
+/// previous section's output history, so it is stored once.
 #[derive(Debug, Clone, Copy)]
 struct UnscaledSection<const HIGH: bool> {
     a: [f32; 2],
-    x1: f32,
-    x2: f32,
-    y1: f32,
-    y2: f32,
 }
+
+/// The last two samples (newest first) of a cascade's input and of each section's output.
+type History<const N: usize> = [[f32; 2]; N];
 
 impl<const HIGH: bool> UnscaledSection<HIGH> {
     /// The section, and its gain (`b0 / a0`).
     fn new(rate_hz: f64, cutoff_hz: f64, q: f64) -> (UnscaledSection<HIGH>, f64) {
-        let high = HIGH;
         let w0 = 2.0 * std::f64::consts::PI * cutoff_hz / rate_hz;
         let (sin, cos) = w0.sin_cos();
         let alpha = sin / (2.0 * q);
         let a0 = 1.0 + alpha;
-        let gain = if high {
+        let gain = if HIGH {
             (1.0 + cos) / 2.0
         } else {
             (1.0 - cos) / 2.0
         } / a0;
         let section = UnscaledSection {
             a: [(-2.0 * cos / a0) as f32, ((1.0 - alpha) / a0) as f32],
-            x1: 0.0,
-            x2: 0.0,
-            y1: 0.0,
-            y2: 0.0,
         };
         (section, gain)
     }
 
-    #[inline]
-    fn process(&mut self, x: f32) -> f32 {
+    /// The output for input `x`, given the input and output histories.
+    #[inline(always)]
+    fn output(&self, x: f32, input: [f32; 2], output: [f32; 2]) -> f32 {
         let w = if HIGH {
-            (x + self.x2) - (self.x1 + self.x1)
+            (x + input[1]) - (input[0] + input[0])
         } else {
-            (x + self.x2) + (self.x1 + self.x1)
+            (x + input[1]) + (input[0] + input[0])
         };
-        let y = (w - self.a[1] * self.y2) - self.a[0] * self.y1;
-        self.x2 = self.x1;
-        self.x1 = x;
-        self.y2 = self.y1;
-        self.y1 = y;
-        y
+        // Fused multiply-adds: exactly rounded on every CPU (in hardware with FMA), and
+        // one rounding step on the recursion's critical path instead of two.
+        (-self.a[0]).mul_add(output[0], (-self.a[1]).mul_add(output[1], w))
     }
 }
 
@@ -142,10 +139,12 @@ impl FrameExtractor {
             voicing_threshold: 0.5,
             energy_gate_db: -75.0,
             periodicity: true,
-            fast_high: [high.0, high.0],
-            fast_low: low.0,
+            band_high: high.0,
+            band_low: low.0,
+            band_history: [[0.0; 2]; 4],
             fast_gain: (high.1 * high.1 * low.1).powi(2),
-            anti_alias: [anti_alias.0, anti_alias.0],
+            anti_alias: anti_alias.0,
+            anti_alias_history: [[0.0; 2]; 3],
             anti_alias_gain: (anti_alias.1 * anti_alias.1) as f32,
         }
     }
@@ -168,31 +167,10 @@ impl FrameExtractor {
         if !self.periodicity {
             return self.push_energy_only(samples, on_frame);
         }
-        let mask = self.ring.len() - 1;
         while !samples.is_empty() {
             let take = (self.hop_samples - self.frame_fill).min(samples.len());
             let (now, rest) = samples.split_at(take);
-            // Local copies keep the filter states in registers.
-            let [mut f0, mut f1] = self.fast_high;
-            let mut f2 = self.fast_low;
-            let [mut a0, mut a1] = self.anti_alias;
-            let (mut phase, mut pos) = (self.phase, self.ring_pos);
-            let mut energy = 0.0f32;
-            for &x in now {
-                let y = f2.process(f1.process(f0.process(x)));
-                energy += y * y;
-                let d = a1.process(a0.process(x));
-                phase += 1;
-                if phase == self.decimation {
-                    phase = 0;
-                    self.ring[pos & mask] = d * self.anti_alias_gain;
-                    pos = pos.wrapping_add(1);
-                }
-            }
-            self.fast_high = [f0, f1];
-            self.fast_low = f2;
-            self.anti_alias = [a0, a1];
-            (self.phase, self.ring_pos) = (phase, pos);
+            let energy = self.filter_block(now);
             self.frame_energy += energy as f64 * self.fast_gain;
             self.frame_fill += take;
             self.samples_seen += take as u64;
@@ -204,20 +182,51 @@ impl FrameExtractor {
         }
     }
 
+    /// Runs the band and anti-alias filters over `now` (within one frame), stores the
+    /// decimated samples and returns the band energy (before the cascade's gain).
+    fn filter_block(&mut self, now: &[f32]) -> f32 {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU supports FMA, checked just above.
+            return unsafe { self.filter_block_fma(now) };
+        }
+        self.filter_block_portable(now)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "fma")]
+    unsafe fn filter_block_fma(&mut self, now: &[f32]) -> f32 {
+        self.filter_block_portable(now)
+    }
+
+    #[inline(always)]
+    fn filter_block_portable(&mut self, now: &[f32]) -> f32 {
+        let energy = self.band_block_portable(now);
+        let (section, gain, mask) = (self.anti_alias, self.anti_alias_gain, self.ring.len() - 1);
+        // Scalars, not arrays: pairs of f32 would be packed in integer registers.
+        let [[mut x1, mut x2], [mut p1, mut p2], [mut q1, mut q2]] = self.anti_alias_history;
+        let (mut phase, mut pos) = (self.phase, self.ring_pos);
+        for &x in now {
+            let p = section.output(x, [x1, x2], [p1, p2]);
+            let q = section.output(p, [p1, p2], [q1, q2]);
+            (x2, x1, p2, p1, q2, q1) = (x1, x, p1, p, q1, q);
+            phase += 1;
+            if phase == self.decimation {
+                phase = 0;
+                self.ring[pos & mask] = q * gain;
+                pos = pos.wrapping_add(1);
+            }
+        }
+        self.anti_alias_history = [[x1, x2], [p1, p2], [q1, q2]];
+        (self.phase, self.ring_pos) = (phase, pos);
+        energy
+    }
+
     fn push_energy_only(&mut self, mut samples: &[f32], mut on_frame: impl FnMut(Frame)) {
         while !samples.is_empty() {
             let take = (self.hop_samples - self.frame_fill).min(samples.len());
             let (now, rest) = samples.split_at(take);
-            // Local copies keep the filter states in registers.
-            let [mut f0, mut f1] = self.fast_high;
-            let mut f2 = self.fast_low;
-            let mut energy = 0.0f32;
-            for &x in now {
-                let y = f2.process(f1.process(f0.process(x)));
-                energy += y * y;
-            }
-            self.fast_high = [f0, f1];
-            self.fast_low = f2;
+            let energy = self.band_block(now);
             self.frame_energy += energy as f64 * self.fast_gain;
             self.frame_fill += take;
             self.samples_seen += take as u64;
@@ -227,6 +236,41 @@ impl FrameExtractor {
             }
             samples = rest;
         }
+    }
+
+    /// Runs the band filter over `now` (within one frame) and returns its energy (before
+    /// the cascade's gain).
+    fn band_block(&mut self, now: &[f32]) -> f32 {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU supports FMA, checked just above.
+            return unsafe { self.band_block_fma(now) };
+        }
+        self.band_block_portable(now)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "fma")]
+    unsafe fn band_block_fma(&mut self, now: &[f32]) -> f32 {
+        self.band_block_portable(now)
+    }
+
+    #[inline(always)]
+    fn band_block_portable(&mut self, now: &[f32]) -> f32 {
+        let (high, low) = (self.band_high, self.band_low);
+        // Scalars, not arrays: pairs of f32 would be packed in integer registers.
+        let [[mut x1, mut x2], [mut h1, mut h2], [mut g1, mut g2], [mut l1, mut l2]] =
+            self.band_history;
+        let mut energy = 0.0f32;
+        for &x in now {
+            let h = high.output(x, [x1, x2], [h1, h2]);
+            let g = high.output(h, [h1, h2], [g1, g2]);
+            let l = low.output(g, [g1, g2], [l1, l2]);
+            (x2, x1, h2, h1, g2, g1, l2, l1) = (x1, x, h1, h, g1, g, l1, l);
+            energy += l * l;
+        }
+        self.band_history = [[x1, x2], [h1, h2], [g1, g2], [l1, l2]];
+        energy
     }
 
     fn close_frame(&mut self) -> Frame {
@@ -562,6 +606,22 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn filters_are_the_same_on_every_code_path() {
+        let signal: Vec<f32> = (0..4000)
+            .map(|i| (0.4 * (i as f64 * 0.031).sin() + 0.1 * (i as f64 * 1.7).cos()) as f32)
+            .collect();
+        let mut dispatched = FrameExtractor::new(8000, 60.0, 420.0);
+        let mut portable = FrameExtractor::new(8000, 60.0, 420.0);
+        for chunk in signal.chunks(80) {
+            let a = dispatched.filter_block(chunk);
+            let b = portable.filter_block_portable(chunk);
+            assert_eq!(a.to_bits(), b.to_bits());
+        }
+        assert_eq!(dispatched.ring, portable.ring);
+        assert!(dispatched.ring.iter().any(|&v| v != 0.0));
     }
 
     #[test]
