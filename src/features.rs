@@ -35,10 +35,13 @@ pub struct FrameExtractor {
     decimation: usize,
     decimated_rate_hz: f64,
     phase: usize,
+    /// Decimated samples, mirrored: sample `p` is at `p % L` and `p % L + L`, so the
+    /// last `L` samples are always one contiguous slice.
     ring: Vec<f32>,
+    /// Running sums of the squares of the decimated samples, mirrored as `ring`.
+    cumulative_squares: Vec<f64>,
+    squares_sum: f64,
     ring_pos: usize,
-    window: Vec<f32>,
-    squares: Vec<f64>,
     min_lag: usize,
     max_lag: usize,
     window_len: usize,
@@ -118,17 +121,18 @@ impl FrameExtractor {
         let min_lag = (decimated_rate_hz / max_hz).floor().max(2.0) as usize;
         let max_lag = (decimated_rate_hz / min_hz).ceil() as usize;
         let window_len = (decimated_rate_hz * 0.03).round() as usize;
-        let ring_len = (window_len + max_lag + 2).next_power_of_two();
+        // Room for a window, its lags and the running sum just before it, with margin.
+        let ring_len = (window_len + max_lag + 3).next_power_of_two();
         FrameExtractor {
             sample_rate_hz: rate,
             hop_samples: ((rate * HOP_S).round() as usize).max(1),
             decimation,
             decimated_rate_hz,
             phase: 0,
-            ring: vec![0.0; ring_len],
+            ring: vec![0.0; 2 * ring_len],
+            cumulative_squares: vec![0.0; 2 * ring_len],
+            squares_sum: 0.0,
             ring_pos: 0,
-            window: vec![0.0; window_len + max_lag + 2],
-            squares: vec![0.0; window_len + max_lag + 3],
             min_lag,
             max_lag,
             window_len,
@@ -202,7 +206,10 @@ impl FrameExtractor {
     #[inline(always)]
     fn filter_block_portable(&mut self, now: &[f32]) -> f32 {
         let energy = self.band_block_portable(now);
-        let (section, gain, mask) = (self.anti_alias, self.anti_alias_gain, self.ring.len() - 1);
+        let (section, gain) = (self.anti_alias, self.anti_alias_gain);
+        let ring_len = self.ring.len() / 2;
+        let mask = ring_len - 1;
+        let mut squares_sum = self.squares_sum;
         // Scalars, not arrays: pairs of f32 would be packed in integer registers.
         let [[mut x1, mut x2], [mut p1, mut p2], [mut q1, mut q2]] = self.anti_alias_history;
         let (mut phase, mut pos) = (self.phase, self.ring_pos);
@@ -213,10 +220,20 @@ impl FrameExtractor {
             phase += 1;
             if phase == self.decimation {
                 phase = 0;
-                self.ring[pos & mask] = q * gain;
+                let (i, d) = (pos & mask, q * gain);
+                squares_sum += d as f64 * d as f64;
+                (self.ring[i], self.ring[i + ring_len]) = (d, d);
+                (
+                    self.cumulative_squares[i],
+                    self.cumulative_squares[i + ring_len],
+                ) = (squares_sum, squares_sum);
                 pos = pos.wrapping_add(1);
+                if pos & mask == 0 {
+                    squares_sum = self.restart_squares(pos);
+                }
             }
         }
+        self.squares_sum = squares_sum;
         self.anti_alias_history = [[x1, x2], [p1, p2], [q1, q2]];
         (self.phase, self.ring_pos) = (phase, pos);
         energy
@@ -273,6 +290,26 @@ impl FrameExtractor {
         energy
     }
 
+    /// Recomputes the running sums of squares over the ring from zero, once per turn of
+    /// it (`pos` the next position), so they stay exact to rounding over any length and a
+    /// huge sample is forgotten once it leaves the ring. Returns the newest sum.
+    #[cold]
+    fn restart_squares(&mut self, pos: usize) -> f64 {
+        let ring_len = self.ring.len() / 2;
+        let mut sum = 0.0f64;
+        // Positions pos - L + 1 .. pos - 1; the oldest one is overwritten next.
+        for k in 1..ring_len {
+            let i = pos.wrapping_sub(ring_len).wrapping_add(k) & (ring_len - 1);
+            let d = self.ring[i] as f64;
+            sum += d * d;
+            (
+                self.cumulative_squares[i],
+                self.cumulative_squares[i + ring_len],
+            ) = (sum, sum);
+        }
+        sum
+    }
+
     fn close_frame(&mut self) -> Frame {
         let energy_db = power_db(self.frame_energy / self.hop_samples as f64) as f32;
         let end = self.samples_seen as f64 / self.sample_rate_hz;
@@ -309,23 +346,19 @@ impl FrameExtractor {
         {
             return (0.0, None);
         }
-        let mask = self.ring.len() - 1;
-        let start = self.ring_pos.wrapping_sub(span);
-        let mut sum = 0.0f64;
-        self.squares[0] = 0.0;
-        for (i, w) in self.window.iter_mut().take(span).enumerate() {
-            *w = self.ring[start.wrapping_add(i) & mask];
-            sum += (*w as f64) * (*w as f64);
-            self.squares[i + 1] = sum;
-        }
+        let mask = self.ring.len() / 2 - 1;
+        // The window, and `squares[i]` = the running sum through window sample `i - 1`.
+        let start = self.ring_pos.wrapping_sub(span) & mask;
+        let w = &self.ring[start..start + span];
+        let before = self.ring_pos.wrapping_sub(span + 1) & mask;
+        let squares = &self.cumulative_squares[before..before + span + 1];
         let n = self.window_len;
         // x = the most recent n samples; y(lag) = the n samples `lag` earlier.
-        let e0 = (self.squares[span] - self.squares[span - n]) as f32;
+        let e0 = (squares[span] - squares[span - n]) as f32;
         if e0 <= 1e-12 {
             return (0.0, None);
         }
 
-        let w = &self.window[..span];
         let x = &w[span - n..];
         let lags = self.max_lag.min(self.min_lag + MAX_LAGS - 1) + 1 - self.min_lag;
         let mut scores = [0.0f32; MAX_LAGS];
@@ -333,7 +366,7 @@ impl FrameExtractor {
         lag_products(x, w, self.min_lag, &mut scores[..lags]);
         for (k, score) in scores.iter_mut().take(lags).enumerate() {
             let lag = self.min_lag + k;
-            let yy = (self.squares[span - lag] - self.squares[span - n - lag]) as f32;
+            let yy = (squares[span - lag] - squares[span - n - lag]) as f32;
             *score = nccf(*score, e0, yy);
             if *score > best.0 {
                 best = (*score, k);
@@ -605,6 +638,27 @@ mod tests {
                     "lag {lag}: {p} vs {naive}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn pitch_recovers_after_a_huge_sample() {
+        let rate = 8000u32;
+        let mut signal: Vec<f32> = (0..2 * rate as usize)
+            .map(|i| (0.3 * (2.0 * std::f64::consts::PI * 150.0 * i as f64 / 8000.0).sin()) as f32)
+            .collect();
+        signal[4000] = 1e30;
+        let mut fx = FrameExtractor::new(rate, 60.0, 420.0);
+        let mut late = Vec::new();
+        fx.push(&signal, |f| {
+            if f.start_s >= 1.0 {
+                late.push(f.f0_hz);
+            }
+        });
+        assert_eq!(late.len(), 100);
+        for f0 in late {
+            let f0 = f0.expect("voiced");
+            assert!((f0 - 150.0).abs() < 3.0, "{f0}");
         }
     }
 
