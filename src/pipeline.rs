@@ -184,6 +184,9 @@ pub fn analyze_source(mut source: AudioSource, options: &AnalysisOptions) -> Res
 /// A mean (DC) offset this large, full scale = 1, is a recorder fault worth naming (-40 dBFS).
 const DC_OFFSET_WARNING: f64 = 0.01;
 
+/// Partial sums [`DcMeter`] keeps per block.
+const DC_LANES: usize = 8;
+
 /// The mean of each channel, to name a DC offset (a recorder fault).
 struct DcMeter {
     sums: Vec<f64>,
@@ -200,14 +203,34 @@ impl DcMeter {
 
     fn push(&mut self, block: &[f32]) {
         let channels = self.sums.len();
-        for frame in block.chunks_exact(channels) {
+        if DC_LANES % channels == 0 {
+            // Independent partial sums per lane (lane l holds channel l % channels), so the
+            // loop vectorises; a block's partial sums are small enough for f32.
+            let mut lanes = [0.0f32; DC_LANES];
+            let whole = block.len() / DC_LANES * DC_LANES;
+            for chunk in block[..whole].chunks_exact(DC_LANES) {
+                for (lane, &s) in lanes.iter_mut().zip(chunk) {
+                    *lane += if s.is_finite() { s } else { 0.0 };
+                }
+            }
+            for (l, lane) in lanes.iter().enumerate() {
+                self.sums[l % channels] += f64::from(*lane);
+            }
+            self.add_serially(&block[whole..]);
+        } else {
+            self.add_serially(block);
+        }
+        self.frames += (block.len() / channels) as u64;
+    }
+
+    fn add_serially(&mut self, samples: &[f32]) {
+        for frame in samples.chunks_exact(self.sums.len()) {
             for (sum, &s) in self.sums.iter_mut().zip(frame) {
                 if s.is_finite() {
                     *sum += f64::from(s);
                 }
             }
         }
-        self.frames += (block.len() / channels) as u64;
     }
 
     fn warnings(&self) -> Vec<String> {
