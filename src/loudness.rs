@@ -70,15 +70,23 @@ impl LoudnessMeter {
             let _ = m.add_frames_f32(samples);
         }
         self.speech_level.push(samples);
-        for &s in samples {
-            let a = s.abs();
-            if a > self.peak {
-                self.peak = a;
-            }
-            if a >= self.clip_level {
-                self.clipped += 1;
+        // Eight independent lanes, so the loop vectorises (samples are finite here).
+        let (mut peaks, mut clipped) = ([self.peak; 8], [0u64; 8]);
+        let chunks = samples.chunks_exact(8);
+        let tail = chunks.remainder();
+        for chunk in chunks {
+            for l in 0..8 {
+                let a = chunk[l].abs();
+                peaks[l] = peaks[l].max(a);
+                clipped[l] += u64::from(a >= self.clip_level);
             }
         }
+        for &s in tail {
+            peaks[0] = peaks[0].max(s.abs());
+            clipped[0] += u64::from(s.abs() >= self.clip_level);
+        }
+        self.peak = peaks.iter().fold(self.peak, |m, &p| m.max(p));
+        self.clipped += clipped.iter().sum::<u64>();
         self.samples += samples.len() as u64;
     }
 
