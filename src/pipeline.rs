@@ -203,7 +203,7 @@ impl DcMeter {
 
     fn push(&mut self, block: &[f32]) {
         let channels = self.sums.len();
-        if DC_LANES % channels == 0 {
+        if DC_LANES.is_multiple_of(channels) {
             // Independent partial sums per lane (lane l holds channel l % channels), so the
             // loop vectorises; a block's partial sums are small enough for f32.
             let mut lanes = [0.0f32; DC_LANES];
