@@ -260,7 +260,25 @@ impl ActiveSpeechLevel {
 
     /// Adds samples.
     pub fn push(&mut self, samples: &[f32]) {
-        let g = self.g;
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU supports FMA, checked just above.
+            return unsafe { self.push_fma(samples) };
+        }
+        self.push_portable(samples)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "fma")]
+    unsafe fn push_fma(&mut self, samples: &[f32]) {
+        self.push_portable(samples)
+    }
+
+    /// The recursions use fused multiply-adds: exactly rounded on every CPU (in hardware
+    /// with FMA, which shortens each recursion's critical path), so results are the same.
+    #[inline(always)]
+    fn push_portable(&mut self, samples: &[f32]) {
+        let (g, c) = (self.g, 1.0 - self.g);
         let (mut p, mut q) = (self.p, self.q);
         let mut sum_squares = self.sum_squares;
         let mut reached = self.reached;
@@ -271,12 +289,12 @@ impl ActiveSpeechLevel {
         }
         for (n, &s) in (self.samples..).zip(samples) {
             let input = s as f64;
-            let x = input - dc_x + pole * dc_y;
+            let x = pole.mul_add(dc_y, input - dc_x);
             dc_x = input;
             dc_y = x;
             sum_squares += x * x;
-            p = g * p + (1.0 - g) * x.abs();
-            q = g * q + (1.0 - g) * p;
+            p = g.mul_add(p, c * x.abs());
+            q = g.mul_add(q, c * p);
             let now = Self::first_reached(q);
             if now != reached {
                 self.cross(reached, now, n);
@@ -479,11 +497,11 @@ mod tests {
         let pole = 1.0 - std::f64::consts::TAU * 5.0 / rate as f64;
         let (mut dc_x, mut dc_y) = (samples.first().map_or(0.0, |&s| s as f64), 0.0);
         for &s in samples {
-            let x = s as f64 - dc_x + pole * dc_y;
+            let x = pole.mul_add(dc_y, s as f64 - dc_x);
             dc_x = s as f64;
             dc_y = x;
-            p = g * p + (1.0 - g) * x.abs();
-            q = g * q + (1.0 - g) * p;
+            p = g.mul_add(p, (1.0 - g) * x.abs());
+            q = g.mul_add(q, (1.0 - g) * p);
             for j in 0..16usize {
                 if q >= 2f64.powi(-(j as i32)) {
                     active[j] += 1;
