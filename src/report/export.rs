@@ -121,28 +121,114 @@ pub fn csv_columns() -> Vec<String> {
 
 /// All reports as CSV text with a header row.
 pub fn to_csv(reports: &[CallReport]) -> Result<String, csv::Error> {
-    let columns = csv_columns();
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(&columns)?;
+    let mut w = CsvRows::new(Vec::new())?;
     for r in reports {
+        w.write(r)?;
+    }
+    let bytes = w.into_inner()?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Writes `calls.csv` rows one report at a time (the header first), so a table of any
+/// number of calls needs the memory of one row.
+pub struct CsvRows<W: Write> {
+    columns: Vec<String>,
+    writer: csv::Writer<W>,
+}
+
+impl<W: Write> CsvRows<W> {
+    /// Starts the table on `out` with its header row.
+    pub fn new(out: W) -> Result<CsvRows<W>, csv::Error> {
+        let columns = csv_columns();
+        let mut writer = csv::Writer::from_writer(out);
+        writer.write_record(&columns)?;
+        Ok(CsvRows { columns, writer })
+    }
+
+    /// Appends the row of one report.
+    pub fn write(&mut self, report: &CallReport) -> Result<(), csv::Error> {
         let mut cells = Vec::new();
         flatten(
-            &serde_json::to_value(r).unwrap_or(Value::Null),
+            &serde_json::to_value(report).unwrap_or(Value::Null),
             "",
             &mut cells,
         );
-        let row: Vec<String> = columns
-            .iter()
-            .map(|c| {
-                cells
-                    .iter()
-                    .find(|(k, _)| k == c)
-                    .map(|(_, v)| v.clone())
-                    .unwrap_or_default()
-            })
-            .collect();
-        w.write_record(&row)?;
+        let row = self.columns.iter().map(|c| {
+            cells
+                .iter()
+                .find(|(k, _)| k == c)
+                .map(|(_, v)| v.as_str())
+                .unwrap_or_default()
+        });
+        self.writer.write_record(row)
     }
-    let bytes = w.into_inner().map_err(|e| e.into_error())?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+
+    /// Flushes and returns the output.
+    pub fn into_inner(self) -> Result<W, csv::Error> {
+        self.writer
+            .into_inner()
+            .map_err(|e| csv::Error::from(e.into_error()))
+    }
+}
+
+/// A file written through a temporary file in the same folder and renamed over `path` by
+/// [`AtomicFile::commit`]: readers (and a run killed at any moment) see the old file or
+/// the new one whole. Dropped without a commit, the temporary file is removed.
+pub struct AtomicFile {
+    path: std::path::PathBuf,
+    tmp: std::path::PathBuf,
+    file: Option<std::io::BufWriter<std::fs::File>>,
+}
+
+impl AtomicFile {
+    /// Starts writing the new content of `path`.
+    pub fn create(path: &Path) -> std::io::Result<AtomicFile> {
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)?;
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+        let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+        let file = std::fs::File::create(&tmp)?;
+        Ok(AtomicFile {
+            path: path.to_path_buf(),
+            tmp,
+            file: Some(std::io::BufWriter::with_capacity(1 << 16, file)),
+        })
+    }
+
+    /// Flushes, syncs and renames the new content over the old.
+    pub fn commit(mut self) -> std::io::Result<()> {
+        if let Some(w) = self.file.take() {
+            let f = w.into_inner().map_err(|e| e.into_error())?;
+            f.sync_all()?;
+        }
+        std::fs::rename(&self.tmp, &self.path)
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match &mut self.file {
+            Some(f) => f.write(buf),
+            None => Err(std::io::Error::other("file already committed")),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match &mut self.file {
+            Some(f) => f.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.file.is_some() || self.tmp.exists() {
+            self.file = None;
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
 }
