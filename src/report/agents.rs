@@ -633,6 +633,35 @@ mod tests {
     }
 
     #[test]
+    fn digest_keeps_every_judged_rule() {
+        let mut c = call("a", "2024-01-01", 300.0, -25.0, 3.0, &[2.5]);
+        let checks = c.checks.as_mut().unwrap();
+        for (rule, pass) in [("zz_custom", Some(false)), ("aa_custom", Some(true))] {
+            checks.insert(
+                rule.into(),
+                Check {
+                    value: None,
+                    limit: serde_json::Value::Null,
+                    pass,
+                },
+            );
+        }
+        let d = CallDigest::of(&c);
+        for rule in c.checks.as_ref().unwrap().keys() {
+            assert_eq!(d.pass_of(rule), pass_of(&c, rule), "{rule}");
+        }
+        assert_eq!(d.pass_of("not_a_rule"), None);
+        // Coaching order first, other rules by name after.
+        assert_eq!(
+            d.failed_rules(),
+            ["greeting_latency", "dead_air", "speaking_rate", "zz_custom"]
+        );
+        // About 200 bytes plus the path and date for a call judged on the known rules.
+        let plain = CallDigest::of(&call("a", "2024-01-01", 300.0, -25.0, 3.0, &[2.5]));
+        assert!(plain.heap_bytes() < 256, "{}", plain.heap_bytes());
+    }
+
+    #[test]
     fn errors_count_apart_and_agents_sort() {
         let mut bad = CallReport {
             file: "b/x.wav".into(),

@@ -232,3 +232,102 @@ impl Drop for AtomicFile {
         }
     }
 }
+
+/// One non-blank line of a JSON-lines file.
+#[derive(Debug)]
+pub struct JsonLine {
+    /// Line number, from 1.
+    pub number: usize,
+    /// Byte offset of the line's start.
+    pub offset: u64,
+    /// Length in bytes, the newline included.
+    pub len: u64,
+    /// The result it holds, or why it is not one.
+    pub result: Result<CallReport, String>,
+}
+
+/// Reads `calls.jsonl` one line at a time (memory of one line), with each line's place in
+/// the file so it can be read again with [`LineReader`].
+pub struct JsonLines<R: std::io::BufRead> {
+    reader: R,
+    offset: u64,
+    number: usize,
+    buf: Vec<u8>,
+}
+
+impl<R: std::io::BufRead> JsonLines<R> {
+    /// Lines from `reader`, which starts at offset 0.
+    pub fn new(reader: R) -> JsonLines<R> {
+        JsonLines {
+            reader,
+            offset: 0,
+            number: 0,
+            buf: Vec::new(),
+        }
+    }
+
+    /// The next non-blank line (a torn last line without its newline included).
+    pub fn next_line(&mut self) -> std::io::Result<Option<JsonLine>> {
+        loop {
+            self.buf.clear();
+            let n = self.reader.read_until(b'\n', &mut self.buf)? as u64;
+            if n == 0 {
+                return Ok(None);
+            }
+            let offset = self.offset;
+            self.offset += n;
+            self.number += 1;
+            if self.buf.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            return Ok(Some(JsonLine {
+                number: self.number,
+                offset,
+                len: n,
+                result: parse_line(&self.buf),
+            }));
+        }
+    }
+}
+
+/// A result from one line of `calls.jsonl`.
+pub fn parse_line(bytes: &[u8]) -> Result<CallReport, String> {
+    serde_json::from_slice::<CallReport>(bytes).map_err(|e| e.to_string())
+}
+
+/// Reads lines again by their place (offset and length, as [`JsonLine`] gives them);
+/// lines read in file order need no seek.
+pub struct LineReader {
+    reader: std::io::BufReader<std::fs::File>,
+    pos: u64,
+    buf: Vec<u8>,
+}
+
+impl LineReader {
+    /// Opens `path` for reading lines by place.
+    pub fn open(path: &Path) -> std::io::Result<LineReader> {
+        Ok(LineReader {
+            reader: std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(path)?),
+            pos: 0,
+            buf: Vec::new(),
+        })
+    }
+
+    /// The line at `offset`, `len` bytes long (newline included), as bytes.
+    pub fn read(&mut self, offset: u64, len: u64) -> std::io::Result<&[u8]> {
+        use std::io::{Read, Seek, SeekFrom};
+        if offset != self.pos {
+            self.reader.seek(SeekFrom::Start(offset))?;
+        }
+        self.buf.resize(len as usize, 0);
+        let read = self.reader.read_exact(&mut self.buf);
+        if read.is_err() {
+            // The place is unknown after a failed read: seek next time.
+            self.pos = u64::MAX;
+        } else {
+            self.pos = offset + len;
+        }
+        read?;
+        Ok(&self.buf)
+    }
+}

@@ -1104,6 +1104,46 @@ mod tests {
     }
 
     #[test]
+    fn call_pages_come_from_the_second_pass_and_a_changed_replay_is_refused() {
+        let call = |file: &str, agent: &str, date: &str| CallReport {
+            file: file.into(),
+            agent: Some(agent.into()),
+            date: Some(date.into()),
+            duration_s: Some(3.0),
+            ..CallReport::default()
+        };
+        // Given out of date order: pages are numbered by date within each agent.
+        let calls = vec![
+            call("in/ann/late.wav", "ann", "2024-02-02"),
+            call("in/bob/one.wav", "bob", "2024-01-01"),
+            call("in/ann/early.wav", "ann", "2024-01-01"),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let outcome = write_report(dir.path(), &calls, &ReportOptions::default()).unwrap();
+        assert_eq!((outcome.agents, outcome.calls, outcome.failed), (2, 3, 0));
+        let page = |p: &str| std::fs::read_to_string(dir.path().join(p)).unwrap();
+        assert!(page("report/calls/ann/0001.html").contains("early.wav"));
+        assert!(page("report/calls/ann/0002.html").contains("late.wav"));
+        assert!(page("report/calls/bob/0001.html").contains("one.wav"));
+
+        let gathered = || {
+            let mut b = ReportBuilder::default();
+            calls.iter().for_each(|c| b.add(c));
+            b
+        };
+        let swapped = gathered().write(dir.path(), &ReportOptions::default(), |each| {
+            each(calls[2].clone())?;
+            each(calls[1].clone())?;
+            each(calls[0].clone())
+        });
+        assert!(swapped.is_err());
+        let fewer = gathered().write(dir.path(), &ReportOptions::default(), |each| {
+            each(calls[0].clone())
+        });
+        assert!(fewer.is_err());
+    }
+
+    #[test]
     fn slugs_keep_chinese_and_are_unique() {
         let mut used = HashSet::new();
         assert_eq!(slug("张伟", &mut used), "张伟");
