@@ -132,7 +132,19 @@ pub fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     // journal, unchanged ones from the old calls.jsonl), the paths that could not be
     // searched, then earlier results of files not given this time. The report gathers a
     // digest of each as it goes.
+    // Earlier results of files given to this run (and done) are replaced; the others are
+    // kept after this run's. Then only the places are needed, not the index or the paths.
+    for (file, slot) in files.iter().zip(&slots) {
+        if !matches!(slot, Slot::Todo) {
+            previous.mark_seen(&file.display().to_string());
+        }
+    }
+    for p in &problems {
+        previous.mark_seen(&p.path.display().to_string());
+    }
+    let rest = previous.rest();
     let mut kept_lines = previous.reader()?;
+    drop((previous, files));
     let mut journal_lines = LineReader::open(journal.path())
         .with_context(|| format!("{}: cannot read", journal.path().display()))?;
     let mut outputs = resume::Outputs::create(&args.output)?;
@@ -143,7 +155,7 @@ pub fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     // written whatever happens to it.
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    for (file, slot) in files.iter().zip(slots) {
+    for slot in slots {
         let (mut r, new) = match slot {
             Slot::Todo => continue,
             Slot::Kept(place) => (
@@ -160,7 +172,6 @@ pub fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
             ),
             Slot::Held(r) => (*r, true),
         };
-        debug_assert_eq!(r.file, file.display().to_string());
         rules.apply(&mut r, false, &mut stats);
         if new {
             if let Some(e) = &r.error {
@@ -174,18 +185,16 @@ pub fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
             let _ = writeln!(out, "{}", summary_line(&r));
         }
         ok += usize::from(r.error.is_none());
-        previous.mark_seen(&r.file);
         outputs.write(&r)?;
         builder.add(&r);
     }
     super::report::pattern_note(&stats);
     for p in &problems {
         let r = problem_report(p);
-        previous.mark_seen(&r.file);
         outputs.write(&r)?;
         builder.add(&r);
     }
-    for place in previous.rest() {
+    for place in rest {
         let r = resume::read_at(
             kept_lines.as_mut(),
             &args.output.join(resume::JSONL_NAME),
@@ -194,7 +203,7 @@ pub fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         outputs.write(&r)?;
         builder.add(&r);
     }
-    drop((kept_lines, journal_lines, previous));
+    drop((kept_lines, journal_lines));
     outputs.commit()?;
     journal.remove()?;
     let jsonl = args.output.join(resume::JSONL_NAME);

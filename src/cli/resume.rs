@@ -53,18 +53,71 @@ enum Origin {
 }
 
 /// What is remembered of one earlier result: where its line is, and what decides whether
-/// the file must be analysed again. About 100 bytes plus the path.
+/// the file must be analysed again. 48 bytes plus the path.
 #[derive(Debug)]
 struct Kept {
     /// Position in the earlier order (first appearance of the file).
     order: u32,
-    origin: Origin,
-    place: Place,
-    /// Size and modification time, when the result can be reused (no error, same
-    /// settings); `None` otherwise.
-    reusable: Option<SourceInfo>,
-    /// Given to this run (so not among the results kept after this run's own).
-    seen: bool,
+    /// Length of the line, bytes (newline included).
+    len: u32,
+    /// Byte offset of the line.
+    offset: u64,
+    /// Size and modification time (nanoseconds since the epoch, as two halves) of the
+    /// file when analysed.
+    size_bytes: u64,
+    modified_ns: [u64; 2],
+    /// [`Kept::REUSABLE`] (no error, same settings, size known), [`Kept::MODIFIED`] (the
+    /// modification time is known), [`Kept::JOURNAL`] (the line is in the journal) and
+    /// [`Kept::SEEN`] (given to this run, so not among the results kept after its own).
+    flags: u8,
+}
+
+impl Kept {
+    const REUSABLE: u8 = 1;
+    const MODIFIED: u8 = 2;
+    const JOURNAL: u8 = 4;
+    const SEEN: u8 = 8;
+
+    fn place(&self) -> Place {
+        Place {
+            offset: self.offset,
+            len: u64::from(self.len),
+        }
+    }
+
+    fn origin(&self) -> Origin {
+        match self.flags & Kept::JOURNAL {
+            0 => Origin::Results,
+            _ => Origin::Journal,
+        }
+    }
+
+    /// Points at a line and remembers what can be reused of it.
+    fn set(&mut self, origin: Origin, place: Place, reusable: Option<SourceInfo>) {
+        self.offset = place.offset;
+        self.len = place.len as u32;
+        self.flags &= Kept::SEEN;
+        if origin == Origin::Journal {
+            self.flags |= Kept::JOURNAL;
+        }
+        if let Some(s) = reusable {
+            self.flags |= Kept::REUSABLE;
+            self.size_bytes = s.size_bytes;
+            if let Some(ns) = s.modified_unix_ns {
+                self.flags |= Kept::MODIFIED;
+                self.modified_ns = [(ns >> 64) as u64, ns as u64];
+            }
+        }
+    }
+
+    /// The size and modification time, when the result can be reused.
+    fn reusable(&self) -> Option<SourceInfo> {
+        (self.flags & Kept::REUSABLE != 0).then(|| SourceInfo {
+            size_bytes: self.size_bytes,
+            modified_unix_ns: (self.flags & Kept::MODIFIED != 0)
+                .then(|| (u128::from(self.modified_ns[0]) << 64) | u128::from(self.modified_ns[1])),
+        })
+    }
 }
 
 /// Results kept from earlier runs: an index of `calls.jsonl` by file (the lines stay on
@@ -78,32 +131,47 @@ pub struct Previous {
 impl Previous {
     /// Adds or replaces the result for `file` (a later line replaces an earlier one and
     /// keeps its position).
-    fn upsert(&mut self, file: String, origin: Origin, place: Place, reusable: Option<SourceInfo>) {
+    fn upsert(
+        &mut self,
+        file: String,
+        origin: Origin,
+        place: Place,
+        reusable: Option<SourceInfo>,
+    ) -> anyhow::Result<()> {
+        if place.len > u64::from(u32::MAX) || self.index.len() >= u32::MAX as usize {
+            anyhow::bail!(
+                "{}: a line of 4 GB, or 4 billion lines",
+                self.path.display()
+            );
+        }
         let order = self.index.len() as u32;
-        let kept = self.index.entry(file.into_boxed_str()).or_insert(Kept {
-            order,
-            origin,
-            place,
-            reusable: None,
-            seen: false,
-        });
-        kept.origin = origin;
-        kept.place = place;
-        kept.reusable = reusable;
+        self.index
+            .entry(file.into_boxed_str())
+            .or_insert(Kept {
+                order,
+                len: 0,
+                offset: 0,
+                size_bytes: 0,
+                modified_ns: [0; 2],
+                flags: 0,
+            })
+            .set(origin, place, reusable);
+        Ok(())
     }
 
     /// Where the earlier successful result for `path` is in `calls.jsonl`, when neither the
     /// file nor the settings have changed since.
     pub fn unchanged(&self, path: &Path) -> Option<Place> {
         let kept = self.index.get(path.display().to_string().as_str())?;
+        let before = kept.reusable()?;
         let now = pipeline::source_info(path)?;
-        (kept.reusable.as_ref() == Some(&now)).then_some(kept.place)
+        (before == now).then(|| kept.place())
     }
 
     /// Marks `file` as given to this run: its earlier result is not kept after this run's.
     pub fn mark_seen(&mut self, file: &str) {
         if let Some(k) = self.index.get_mut(file) {
-            k.seen = true;
+            k.flags |= Kept::SEEN;
         }
     }
 
@@ -113,8 +181,8 @@ impl Previous {
         let mut rest: Vec<(u32, Place)> = self
             .index
             .values()
-            .filter(|k| !k.seen)
-            .map(|k| (k.order, k.place))
+            .filter(|k| k.flags & Kept::SEEN == 0)
+            .map(|k| (k.order, k.place()))
             .collect();
         rest.sort_by_key(|(order, _)| *order);
         rest.into_iter().map(|(_, p)| p).collect()
@@ -164,7 +232,7 @@ fn scan(
                     offset: line.offset,
                     len: line.len,
                 };
-                into.upsert(r.file, origin, place, reusable);
+                into.upsert(r.file, origin, place, reusable)?;
             }
             Err(_) => unreadable += 1,
         }
@@ -228,13 +296,14 @@ fn fold(dir: &Path, previous: &mut Previous) -> anyhow::Result<()> {
         let Some(kept) = previous.index.get_mut(&file) else {
             continue;
         };
-        let (reader, path) = match kept.origin {
+        let (reader, path) = match kept.origin() {
             Origin::Results => (results.as_mut(), &previous.path),
             Origin::Journal => (Some(&mut journal), &journal_path),
         };
-        let report = read_at(reader, path, kept.place)?;
-        kept.place = out.write(&report)?;
-        kept.origin = Origin::Results;
+        let report = read_at(reader, path, kept.place())?;
+        let place = out.write(&report)?;
+        let reusable = kept.reusable();
+        kept.set(Origin::Results, place, reusable);
     }
     drop((results, journal));
     out.commit()

@@ -152,37 +152,44 @@ pub fn group_by_agent(calls: &[CallReport]) -> BTreeMap<String, Vec<&CallReport>
     groups
 }
 
-/// What the per-agent report needs of one call (about 200 bytes plus the path, instead of
-/// the whole result with its timelines), so the report of a batch holds one of these per
-/// call rather than every result.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// What the per-agent report needs of one call (about 130 bytes plus the path and date,
+/// instead of the whole result with its timelines), so the report of a batch holds one of
+/// these per call rather than every result.
+#[derive(Debug, Clone, PartialEq)]
 pub struct CallDigest {
-    /// The recording's path as given.
-    pub file: Box<str>,
-    /// The call's date, `YYYY-MM-DD`, when known.
-    pub date: Option<Box<str>>,
-    /// Why the file could not be analysed.
-    pub error: Option<Box<str>>,
-    /// Length of the recording, seconds.
-    pub duration_s: Option<f64>,
-    /// The agent's speaking rate, syllables per minute.
-    pub rate_spm: Option<f64>,
-    /// Active speech level, dBov.
-    pub level_dbov: Option<f64>,
-    /// Greeting latency, seconds.
-    pub greeting_s: Option<f64>,
-    /// F0 spread, semitones.
-    pub pitch_spread_semitones: Option<f64>,
-    /// The agent's talk time, seconds (`None` without a speech report).
-    pub talk_time_s: Option<f64>,
-    /// Dead-air gaps and the longest gap in seconds (`None` without a silence report).
-    pub silence: Option<(u32, f64)>,
-    /// Overtalk spans (`None` without an interaction report).
-    pub overtalk_spans: Option<u32>,
+    file: Box<str>,
+    date: Option<Box<str>>,
+    error: Option<Box<str>>,
+    /// Duration, rate, level, greeting, F0 spread, talk time and longest gap, `NaN` for
+    /// none (values read from calls.jsonl are never NaN).
+    values: [f64; 7],
+    /// Dead-air gaps, `u32::MAX` without a silence report.
+    long_gaps: u32,
+    /// Overtalk spans, `u32::MAX` without an interaction report.
+    overtalk_spans: u32,
     /// Pass (`0b01`) or fail (`0b10`) of each rule of [`RULE_ORDER`], two bits each.
     known_passes: u32,
     /// Pass or fail of rules not in [`RULE_ORDER`], by name.
-    other_passes: Vec<(Box<str>, bool)>,
+    other_passes: Option<OtherPasses>,
+}
+
+/// Rules outside [`RULE_ORDER`] and their pass, by name.
+type OtherPasses = Box<[(Box<str>, bool)]>;
+
+const DURATION: usize = 0;
+const RATE: usize = 1;
+const LEVEL: usize = 2;
+const GREETING: usize = 3;
+const SPREAD: usize = 4;
+const TALK: usize = 5;
+const LONGEST_GAP: usize = 6;
+
+fn some(v: f64) -> Option<f64> {
+    (!v.is_nan()).then_some(v)
+}
+
+fn count(n: u32) -> Option<u32> {
+    (n != u32::MAX).then_some(n)
 }
 
 impl CallDigest {
@@ -197,27 +204,93 @@ impl CallDigest {
                 None => other_passes.push((rule.as_str().into(), pass)),
             }
         }
+        let silence = call.silence.as_ref();
+        let mut values = [f64::NAN; 7];
+        for (i, v) in [
+            (DURATION, call.duration_s),
+            (RATE, call.rate.as_ref().and_then(|r| r.speaking_rate_spm)),
+            (
+                LEVEL,
+                call.loudness
+                    .as_ref()
+                    .and_then(|l| l.active_speech_level_dbov),
+            ),
+            (GREETING, silence.and_then(|s| s.greeting_latency_s)),
+            (SPREAD, call.pitch.as_ref().and_then(|p| p.spread_semitones)),
+            (TALK, call.speech.as_ref().map(|s| s.talk_time_s)),
+            (LONGEST_GAP, silence.map(|s| s.longest_gap_s)),
+        ] {
+            values[i] = v.unwrap_or(f64::NAN);
+        }
         CallDigest {
             file: call.file.as_str().into(),
             date: call.date.as_deref().map(Into::into),
             error: call.error.as_deref().map(Into::into),
-            duration_s: call.duration_s,
-            rate_spm: call.rate.as_ref().and_then(|r| r.speaking_rate_spm),
-            level_dbov: call
-                .loudness
-                .as_ref()
-                .and_then(|l| l.active_speech_level_dbov),
-            greeting_s: call.silence.as_ref().and_then(|s| s.greeting_latency_s),
-            pitch_spread_semitones: call.pitch.as_ref().and_then(|p| p.spread_semitones),
-            talk_time_s: call.speech.as_ref().map(|s| s.talk_time_s),
-            silence: call
-                .silence
-                .as_ref()
-                .map(|s| (s.long_gaps.len() as u32, s.longest_gap_s)),
-            overtalk_spans: call.interaction.as_ref().map(|i| i.overtalk.len() as u32),
+            values,
+            long_gaps: silence.map_or(u32::MAX, |s| {
+                u32::try_from(s.long_gaps.len()).unwrap_or(u32::MAX - 1)
+            }),
+            overtalk_spans: call.interaction.as_ref().map_or(u32::MAX, |i| {
+                u32::try_from(i.overtalk.len()).unwrap_or(u32::MAX - 1)
+            }),
             known_passes,
-            other_passes,
+            other_passes: (!other_passes.is_empty()).then(|| other_passes.into_boxed_slice()),
         }
+    }
+
+    /// The recording's path as given.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// The call's date, `YYYY-MM-DD`, when known.
+    pub fn date(&self) -> Option<&str> {
+        self.date.as_deref()
+    }
+
+    /// Why the file could not be analysed.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    /// Length of the recording, seconds.
+    pub fn duration_s(&self) -> Option<f64> {
+        some(self.values[DURATION])
+    }
+
+    /// The agent's speaking rate, syllables per minute.
+    pub fn rate_spm(&self) -> Option<f64> {
+        some(self.values[RATE])
+    }
+
+    /// Active speech level, dBov.
+    pub fn level_dbov(&self) -> Option<f64> {
+        some(self.values[LEVEL])
+    }
+
+    /// Greeting latency, seconds.
+    pub fn greeting_s(&self) -> Option<f64> {
+        some(self.values[GREETING])
+    }
+
+    /// F0 spread, semitones.
+    pub fn pitch_spread_semitones(&self) -> Option<f64> {
+        some(self.values[SPREAD])
+    }
+
+    /// The agent's talk time, seconds (`None` without a speech report).
+    pub fn talk_time_s(&self) -> Option<f64> {
+        some(self.values[TALK])
+    }
+
+    /// Dead-air gaps and the longest gap in seconds (`None` without a silence report).
+    pub fn silence(&self) -> Option<(u32, f64)> {
+        Some((count(self.long_gaps)?, self.values[LONGEST_GAP]))
+    }
+
+    /// Overtalk spans (`None` without an interaction report).
+    pub fn overtalk_spans(&self) -> Option<u32> {
+        count(self.overtalk_spans)
     }
 
     /// The pass/fail of one rule, `None` when not judged.
@@ -231,6 +304,7 @@ impl CallDigest {
             None => self
                 .other_passes
                 .iter()
+                .flatten()
                 .find(|(r, _)| &**r == rule)
                 .map(|(_, p)| *p),
         }
@@ -241,7 +315,7 @@ impl CallDigest {
         RULE_ORDER
             .iter()
             .filter_map(|r| Some((*r, self.pass_of(r)?)))
-            .chain(self.other_passes.iter().map(|(r, p)| (&**r, *p)))
+            .chain(self.other_passes.iter().flatten().map(|(r, p)| (&**r, *p)))
     }
 
     /// The failed rules in coaching order (the others by name, after them).
@@ -265,6 +339,7 @@ impl CallDigest {
             + self
                 .other_passes
                 .iter()
+                .flatten()
                 .map(|(r, _)| r.len() + std::mem::size_of::<(Box<str>, bool)>())
                 .sum::<usize>()
     }
@@ -281,18 +356,18 @@ pub fn summarize_digests(agent: &str, calls: &[&CallDigest]) -> AgentSummary {
     let ok: Vec<&CallDigest> = calls
         .iter()
         .copied()
-        .filter(|c| c.error.is_none())
+        .filter(|c| c.error().is_none())
         .collect();
     let values = |f: &dyn Fn(&CallDigest) -> Option<f64>| -> Vec<f64> {
         ok.iter().filter_map(|c| f(c)).collect()
     };
-    let rates = values(&|c| c.rate_spm);
-    let levels = values(&|c| c.level_dbov);
-    let greetings = values(&|c| c.greeting_s);
-    let spreads = values(&|c| c.pitch_spread_semitones);
-    let with_silence: Vec<(u32, f64)> = ok.iter().filter_map(|c| c.silence).collect();
-    let overtalk: Vec<u32> = ok.iter().filter_map(|c| c.overtalk_spans).collect();
-    let dates: Vec<&str> = ok.iter().filter_map(|c| c.date.as_deref()).collect();
+    let rates = values(&|c| c.rate_spm());
+    let levels = values(&|c| c.level_dbov());
+    let greetings = values(&|c| c.greeting_s());
+    let spreads = values(&|c| c.pitch_spread_semitones());
+    let with_silence: Vec<(u32, f64)> = ok.iter().filter_map(|c| c.silence()).collect();
+    let overtalk: Vec<u32> = ok.iter().filter_map(|c| c.overtalk_spans()).collect();
+    let dates: Vec<&str> = ok.iter().filter_map(|c| c.date()).collect();
 
     // Judged and failed calls per rule, rules by name (then stably in coaching order).
     let mut tally: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
@@ -325,7 +400,7 @@ pub fn summarize_digests(agent: &str, calls: &[&CallDigest]) -> AgentSummary {
         failed_files: calls.len() - ok.len(),
         first_date: dates.iter().min().map(|d| d.to_string()),
         last_date: dates.iter().max().map(|d| d.to_string()),
-        talk_time_s: ok.iter().filter_map(|c| c.talk_time_s).sum(),
+        talk_time_s: ok.iter().filter_map(|c| c.talk_time_s()).sum(),
         rate_median_spm: median(&rates),
         rate_p10_spm: quantile(&rates, 0.1),
         rate_p90_spm: quantile(&rates, 0.9),
@@ -487,9 +562,9 @@ pub fn trend(calls: &[&CallReport]) -> Vec<TrendPoint> {
 /// [`trend`] from the calls' digests.
 pub fn trend_digests(calls: &[&CallDigest]) -> Vec<TrendPoint> {
     let mut by_date: BTreeMap<(bool, &str), Vec<&CallDigest>> = BTreeMap::new();
-    for c in calls.iter().filter(|c| c.error.is_none()) {
-        let key = match &c.date {
-            Some(d) => (false, &**d),
+    for c in calls.iter().filter(|c| c.error().is_none()) {
+        let key = match c.date() {
+            Some(d) => (false, d),
             None => (true, "unknown"),
         };
         by_date.entry(key).or_default().push(c);

@@ -208,15 +208,15 @@ fn agent_plots(name: &str, entry: &AgentEntry, config: &Config) -> AgentPlots {
     let per_call = |rule: &str, value: &dyn Fn(&CallDigest) -> Option<f64>| {
         calls
             .iter()
-            .map(|c| match c.error {
+            .map(|c| match c.error() {
                 None => (value(c), c.pass_of(rule)),
                 Some(_) => (None, None),
             })
             .unzip::<_, _, Vec<_>, Vec<_>>()
     };
-    let (rate_v, rate_p) = per_call("speaking_rate", &|c| c.rate_spm);
-    let (level_v, level_p) = per_call("loudness", &|c| c.level_dbov);
-    let (greet_v, greet_p) = per_call("greeting_latency", &|c| c.greeting_s);
+    let (rate_v, rate_p) = per_call("speaking_rate", &|c| c.rate_spm());
+    let (level_v, level_p) = per_call("loudness", &|c| c.level_dbov());
+    let (greet_v, greet_p) = per_call("greeting_latency", &|c| c.greeting_s());
     AgentPlots {
         rate: PerCall {
             title: format!("Speaking rate per call: {name}"),
@@ -416,7 +416,7 @@ impl ReportBuilder {
             .enumerate()
             .map(|(a, (name, mut g))| {
                 g.calls
-                    .sort_by(|(_, x), (_, y)| (&x.date, &x.file).cmp(&(&y.date, &y.file)));
+                    .sort_by(|(_, x), (_, y)| (x.date(), x.file()).cmp(&(y.date(), y.file())));
                 for (i, (k, _)) in g.calls.iter().enumerate() {
                     if let Some(p) = place.get_mut(*k as usize) {
                         *p = (a as u32, i as u32);
@@ -533,7 +533,7 @@ impl ReportBuilder {
             seen += 1;
             let expected = place
                 .get(k as usize)
-                .map(|&(a, i)| &*entries[a as usize].calls[i as usize].file);
+                .map(|&(a, i)| entries[a as usize].calls[i as usize].file());
             if expected != Some(call.file.as_str()) {
                 return Err(Error::Report(format!(
                     "the calls changed while the report was written (at {})",
@@ -817,14 +817,14 @@ see its timeline.</p><div class=\"scroll\"><table class=\"sortable\"><thead><tr>
     );
     for (i, c) in entry.calls.iter().enumerate() {
         let link = href(&format!("../calls/{}/{}", entry.slug, call_page_name(i)));
-        let name = esc(file_name(&c.file));
-        if let Some(e) = &c.error {
+        let name = esc(file_name(c.file()));
+        if let Some(e) = c.error() {
             let _ = write!(
                 b,
                 "<tr><td>{}</td><td class=\"l\">{}</td><td class=\"l\">{name}</td>\
                  <td class=\"l fail\" colspan=\"8\">not analysed: {}</td></tr>",
                 i + 1,
-                esc(c.date.as_deref().unwrap_or("")),
+                esc(c.date().unwrap_or("")),
                 esc(e)
             );
             continue;
@@ -839,14 +839,14 @@ see its timeline.</p><div class=\"scroll\"><table class=\"sortable\"><thead><tr>
             "<tr><td>{}</td><td class=\"l\">{}</td><td class=\"l\"><a href=\"{link}\">{name}</a></td>\
              {}{}{}<td>{}</td>{}{}<td>{}</td><td class=\"wrap\">{}</td></tr>",
             i + 1,
-            esc(c.date.as_deref().unwrap_or("")),
-            num_cell(c.duration_s, 1, ""),
-            num_cell(c.rate_spm, 0, class("speaking_rate")),
-            num_cell(c.greeting_s, 2, class("greeting_latency")),
-            c.silence.map(|s| s.0.to_string()).unwrap_or_default(),
-            num_cell(c.silence.map(|s| s.1), 1, class("dead_air")),
-            num_cell(c.level_dbov, 1, class("loudness")),
-            c.overtalk_spans
+            esc(c.date().unwrap_or("")),
+            num_cell(c.duration_s(), 1, ""),
+            num_cell(c.rate_spm(), 0, class("speaking_rate")),
+            num_cell(c.greeting_s(), 2, class("greeting_latency")),
+            c.silence().map(|s| s.0.to_string()).unwrap_or_default(),
+            num_cell(c.silence().map(|s| s.1), 1, class("dead_air")),
+            num_cell(c.level_dbov(), 1, class("loudness")),
+            c.overtalk_spans()
                 .map(|n| n.to_string())
                 .unwrap_or_else(|| "-".into()),
             esc(&c
