@@ -246,6 +246,7 @@ fn scan(
 /// `calls.csv` at once (atomically) and removed, so the new run starts from one complete
 /// file. One line is in memory at a time.
 pub fn recover(dir: &Path, fingerprint: &str) -> anyhow::Result<Previous> {
+    remove_stale_temporaries(dir);
     let jsonl = dir.join(JSONL_NAME);
     let mut previous = Previous {
         path: jsonl.clone(),
@@ -272,6 +273,28 @@ pub fn recover(dir: &Path, fingerprint: &str) -> anyhow::Result<Previous> {
             .with_context(|| format!("{}: cannot remove", journal.display()))?;
     }
     Ok(previous)
+}
+
+/// Removes the temporary `calls.jsonl` and `calls.csv` of runs killed while writing them
+/// (`.calls.jsonl.tmp<pid>`: as large as the results); best effort.
+fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let own = std::process::id().to_string();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let stale = [JSONL_NAME, CSV_NAME].iter().any(|base| {
+            name.strip_prefix(&format!(".{base}.tmp"))
+                .is_some_and(|pid| {
+                    !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()) && pid != own
+                })
+        });
+        if stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Rewrites `calls.jsonl` and `calls.csv` from the kept lines (earlier results and the
@@ -546,8 +569,15 @@ mod tests {
         let journal = [line("b.wav", 2.5, None), line("d.wav", 4.0, None)].concat() + "{\"fi";
         std::fs::write(d.join(JOURNAL_NAME), journal).unwrap();
 
+        // A killed run's half-written outputs, and a file that only looks like one.
+        std::fs::write(d.join(".calls.jsonl.tmp99999999"), "{\"fi").unwrap();
+        std::fs::write(d.join(".calls.csv.tmp99999999"), "file").unwrap();
+        std::fs::write(d.join(".calls.jsonl.tmp-notes"), "mine").unwrap();
         let mut previous = recover(d, "fp").unwrap();
         assert!(!d.join(JOURNAL_NAME).exists());
+        assert!(!d.join(".calls.jsonl.tmp99999999").exists());
+        assert!(!d.join(".calls.csv.tmp99999999").exists());
+        assert!(d.join(".calls.jsonl.tmp-notes").exists());
         assert_eq!(
             results(d),
             vec![
