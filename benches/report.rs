@@ -5,6 +5,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 
+use agentvoice::report::agents::CallDigest;
 use agentvoice::report::html::{write_report, ReportOptions};
 use agentvoice::report::model::*;
 use agentvoice::{CallReport, Config};
@@ -150,6 +151,17 @@ fn bench_report(c: &mut Criterion) {
         std::fs::metadata(dir.path().join("index.html"))
             .map(|m| m.len() / 1000)
             .unwrap_or(0)
+    );
+    // What the report holds per call instead of the result (see `CallDigest`).
+    let digest_bytes: usize = calls.iter().map(|c| CallDigest::of(c).heap_bytes()).sum();
+    let result_bytes: usize = calls
+        .iter()
+        .map(|c| agentvoice::report::export::to_json_line(c).len())
+        .sum();
+    eprintln!(
+        "per call: digest {} bytes (path included), JSON line {} bytes",
+        digest_bytes / calls.len(),
+        result_bytes / calls.len()
     );
     let mut group = c.benchmark_group("report");
     group.sample_size(10);

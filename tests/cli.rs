@@ -241,3 +241,71 @@ fn a_rerun_with_other_settings_analyses_again() {
         "{line}"
     );
 }
+
+/// The order of calls.jsonl, which the streamed outputs keep: this run's recordings in input
+/// order (kept and new alike, as `--json` prints them), then paths that could not be read,
+/// then earlier results of recordings this run was not given, in their earlier order.
+#[test]
+fn results_keep_their_order_across_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first/ann");
+    let second = dir.path().join("second/bob");
+    std::fs::create_dir_all(&first).unwrap();
+    std::fs::create_dir_all(&second).unwrap();
+    for name in ["b.wav", "a.wav"] {
+        write_wav(&first.join(name), 8000, 1, 3.0);
+    }
+    for name in ["d.wav", "c.wav"] {
+        write_wav(&second.join(name), 8000, 1, 3.0);
+    }
+    let out = dir.path().join("out");
+    let lines = |text: &str| -> Vec<String> { text.lines().map(str::to_string).collect() };
+    let files_of = |text: &str| -> Vec<String> {
+        text.lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v["file"].as_str().unwrap().to_string()
+            })
+            .collect()
+    };
+    agentvoice()
+        .arg("analyze")
+        .arg(dir.path().join("first"))
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    let missing = dir.path().join("missing.wav");
+    // Again with the second folder first: a's result is kept, b is analysed again (--force
+    // is not given, so only because it changed).
+    write_wav(&first.join("b.wav"), 8000, 1, 4.0);
+    let run = agentvoice()
+        .arg("analyze")
+        .arg(&second)
+        .arg(first.join("b.wav"))
+        .arg(&missing)
+        .arg("--json")
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1));
+    let stdout = String::from_utf8(run.stdout).unwrap();
+    let jsonl = std::fs::read_to_string(out.join("calls.jsonl")).unwrap();
+    let p = |path: &Path| path.display().to_string();
+    assert_eq!(
+        files_of(&jsonl),
+        [
+            p(&second.join("c.wav")),
+            p(&second.join("d.wav")),
+            p(&first.join("b.wav")),
+            p(&missing),
+            p(&first.join("a.wav")),
+        ]
+    );
+    // --json prints this run's recordings, the same lines in the same order.
+    assert_eq!(lines(&stdout), lines(&jsonl)[..3]);
+    let csv = std::fs::read_to_string(out.join("calls.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 6);
+    assert!(!out.join(".calls.journal.jsonl").exists());
+}

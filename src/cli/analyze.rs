@@ -10,7 +10,9 @@ use rayon::prelude::*;
 
 use agentvoice::audio::{AgentChannel, MonoRole};
 use agentvoice::pipeline::{self, AnalysisOptions};
-use agentvoice::report::export;
+use agentvoice::report::export::{self, JsonLines, LineReader};
+use agentvoice::report::html::ReportBuilder;
+use agentvoice::report::identity::IdentityStats;
 use agentvoice::{CallReport, Config};
 
 use super::batch::{Progress, Shard};
@@ -100,9 +102,9 @@ pub fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     for p in &problems {
         eprintln!("agentvoice: {}: {}", p.path.display(), p.reason);
     }
-    let previous = resume::recover(&args.output)?;
     let fingerprint = pipeline::settings_fingerprint(&options);
-    let (todo, mut results) = plan(&files, &previous, args.force, &fingerprint);
+    let mut previous = resume::recover(&args.output, &fingerprint)?;
+    let (todo, mut slots) = plan(&files, &previous, args.force);
     let skipped = files.len() - todo.len();
     let stop = resume::StopFlag::install()?;
     let journal = resume::Journal::open(&args.output)?;
@@ -111,41 +113,66 @@ pub fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start worker threads")?;
     let progress = Progress::new(todo.len());
-    let analysed: Vec<Option<CallReport>> = pool.install(|| {
+    // Each result goes to the journal as it is finished; only its place is kept.
+    let analysed: Vec<Option<Slot>> = pool.install(|| {
         todo.par_iter()
-            .map(|&i| {
-                let report = analyze_and_journal(&files[i], &options, &journal, &stop);
-                if let Some(r) = &report {
-                    progress.record(r);
-                }
-                report
-            })
+            .map(|&i| analyze_and_journal(&files[i], &options, &journal, &stop, &progress))
             .collect()
     });
     progress.finish();
     let mut not_done = 0;
-    for (&i, report) in todo.iter().zip(analysed) {
-        match report {
-            Some(r) => results[i] = Some(Fresh::New(r)),
+    for (&i, slot) in todo.iter().zip(analysed) {
+        match slot {
+            Some(s) => slots[i] = s,
             None => not_done += 1,
         }
     }
 
-    let (mut current, new): (Vec<CallReport>, Vec<bool>) = results
-        .into_iter()
-        .flatten()
-        .map(|r| match r {
-            Fresh::New(r) => (r, true),
-            Fresh::Kept(r) => (r, false),
-        })
-        .unzip();
-    super::report::identify(&rules, &mut current, false);
-
+    // The outputs, streamed in input order: this run's inputs (new results from the
+    // journal, unchanged ones from the old calls.jsonl), the paths that could not be
+    // searched, then earlier results of files not given this time. The report gathers a
+    // digest of each as it goes.
+    // Earlier results of files given to this run (and done) are replaced; the others are
+    // kept after this run's. Then only the places are needed, not the index or the paths.
+    for (file, slot) in files.iter().zip(&slots) {
+        if !matches!(slot, Slot::Todo) {
+            previous.mark_seen(&file.display().to_string());
+        }
+    }
+    for p in &problems {
+        previous.mark_seen(&p.path.display().to_string());
+    }
+    let rest = previous.rest();
+    let mut kept_lines = previous.reader()?;
+    drop((previous, files));
+    let mut journal_lines = LineReader::open(journal.path())
+        .with_context(|| format!("{}: cannot read", journal.path().display()))?;
+    let mut outputs = resume::Outputs::create(&args.output)?;
+    let mut builder = ReportBuilder::default();
+    let mut stats = IdentityStats::default();
+    let mut ok = 0;
     // Printing is best effort (stdout may be a closed pipe): the results files are
     // written whatever happens to it.
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    for (r, &new) in current.iter().zip(&new) {
+    for slot in slots {
+        let (mut r, new) = match slot {
+            Slot::Todo => continue,
+            Slot::Kept(place) => (
+                resume::read_at(
+                    kept_lines.as_mut(),
+                    &args.output.join(resume::JSONL_NAME),
+                    place,
+                )?,
+                false,
+            ),
+            Slot::Journaled(place) => (
+                resume::read_at(Some(&mut journal_lines), journal.path(), place)?,
+                true,
+            ),
+            Slot::Held(r) => (*r, true),
+        };
+        rules.apply(&mut r, false, &mut stats);
         if new {
             if let Some(e) = &r.error {
                 eprintln!("agentvoice: {}: {e}", r.file);
@@ -153,17 +180,57 @@ pub fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
             }
         }
         if args.json {
-            let _ = writeln!(out, "{}", export::to_json_line(r));
+            let _ = writeln!(out, "{}", export::to_json_line(&r));
         } else if new && r.error.is_none() {
-            let _ = writeln!(out, "{}", summary_line(r));
+            let _ = writeln!(out, "{}", summary_line(&r));
         }
+        ok += usize::from(r.error.is_none());
+        outputs.write(&r)?;
+        builder.add(&r);
     }
-    current.extend(problems.iter().map(problem_report));
-    let ok = current.iter().filter(|r| r.error.is_none()).count();
-    let all = resume::merge(previous, current);
-    resume::write_outputs(&args.output, &all)?;
+    super::report::pattern_note(&stats);
+    for p in &problems {
+        let r = problem_report(p);
+        outputs.write(&r)?;
+        builder.add(&r);
+    }
+    for place in rest {
+        let r = resume::read_at(
+            kept_lines.as_mut(),
+            &args.output.join(resume::JSONL_NAME),
+            place,
+        )?;
+        outputs.write(&r)?;
+        builder.add(&r);
+    }
+    drop((kept_lines, journal_lines));
+    outputs.commit()?;
     journal.remove()?;
-    super::report::write_html(&args.output, &all, &options.config, args.report.png)?;
+    let jsonl = args.output.join(resume::JSONL_NAME);
+    super::report::write_html(
+        &args.output,
+        builder,
+        &options.config,
+        args.report.png,
+        |each| {
+            let file = std::fs::File::open(&jsonl).map_err(|e| {
+                agentvoice::Error::Report(format!(
+                    "{}: {}",
+                    jsonl.display(),
+                    pipeline::io_reason(&e)
+                ))
+            })?;
+            let mut lines = JsonLines::new(std::io::BufReader::with_capacity(1 << 16, file));
+            let read_error =
+                |e: std::io::Error| agentvoice::Error::Report(format!("{}: {e}", jsonl.display()));
+            while let Some(line) = lines.next_line().map_err(read_error)? {
+                each(line.result.map_err(|e| {
+                    agentvoice::Error::Report(format!("{}: {e}", jsonl.display()))
+                })?)?;
+            }
+            Ok(())
+        },
+    )?;
     if !args.json {
         let _ = writeln!(
             out,
@@ -194,28 +261,29 @@ pub fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// A result of this run: analysed now, or kept from an earlier run.
-enum Fresh {
-    New(CallReport),
-    Kept(CallReport),
+/// Where the result of one input is.
+enum Slot {
+    /// Not analysed (yet, or the run was stopped first).
+    Todo,
+    /// Unchanged since an earlier run: its line in the old `calls.jsonl`.
+    Kept(resume::Place),
+    /// Analysed now: its line in the journal.
+    Journaled(resume::Place),
+    /// Analysed now, but the journal could not take it: held here.
+    Held(Box<CallReport>),
 }
 
-/// Which inputs to analyse (indices), and the slots of the results in input order, with
-/// the unchanged recordings of earlier runs already filled in (unless `force`).
-fn plan(
-    files: &[PathBuf],
-    previous: &resume::Previous,
-    force: bool,
-    fingerprint: &str,
-) -> (Vec<usize>, Vec<Option<Fresh>>) {
+/// Which inputs to analyse (indices), and a slot per input, with the unchanged recordings
+/// of earlier runs already filled in (unless `force`).
+fn plan(files: &[PathBuf], previous: &resume::Previous, force: bool) -> (Vec<usize>, Vec<Slot>) {
     let mut todo = Vec::new();
     let mut slots = Vec::with_capacity(files.len());
     for (i, f) in files.iter().enumerate() {
-        match previous.unchanged(f, fingerprint).filter(|_| !force) {
-            Some(old) => slots.push(Some(Fresh::Kept(old.clone()))),
+        match previous.unchanged(f).filter(|_| !force) {
+            Some(place) => slots.push(Slot::Kept(place)),
             None => {
                 todo.push(i);
-                slots.push(None);
+                slots.push(Slot::Todo);
             }
         }
     }
@@ -228,15 +296,20 @@ fn analyze_and_journal(
     options: &AnalysisOptions,
     journal: &resume::Journal,
     stop: &resume::StopFlag,
-) -> Option<CallReport> {
+    progress: &Progress,
+) -> Option<Slot> {
     if stop.stopped() {
         return None;
     }
     let report = pipeline::analyze_file(path, options);
-    if let Err(e) = journal.append(&report) {
-        eprintln!("agentvoice: {e:#}");
+    progress.record(&report);
+    match journal.append(&report) {
+        Ok(place) => Some(Slot::Journaled(place)),
+        Err(e) => {
+            eprintln!("agentvoice: {e:#}");
+            Some(Slot::Held(Box::new(report)))
+        }
     }
-    Some(report)
 }
 
 /// The `error` line for a path that could not be searched.

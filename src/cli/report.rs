@@ -8,8 +8,13 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 
+use std::fs::File;
+use std::io::BufReader;
+
+use agentvoice::pipeline;
 use agentvoice::report::agents;
-use agentvoice::report::html::{self, ReportOptions};
+use agentvoice::report::export::JsonLines;
+use agentvoice::report::html::{self, ReportBuilder, ReportOptions};
 use agentvoice::report::identity::{IdentityRules, IdentityStats, Manifest};
 use agentvoice::{CallReport, Config};
 
@@ -51,40 +56,71 @@ pub struct ReportArgs {
     identity: IdentityArgs,
 }
 
-/// Sets agent, date and call id of each result; tells about files the pattern missed.
-pub fn identify(rules: &IdentityRules, reports: &mut [CallReport], keep_stored: bool) {
-    let mut stats = IdentityStats::default();
-    for r in reports.iter_mut() {
-        rules.apply(r, keep_stored, &mut stats);
-    }
-    if let Some(first) = stats.pattern_misses.first() {
+/// Tells about files the agent pattern missed.
+pub fn pattern_note(stats: &IdentityStats) {
+    if let Some(first) = &stats.first_pattern_miss {
         eprintln!(
             "agentvoice: note: --agent-pattern did not match {} file(s) (e.g. {first}); their \
              folder name is used",
-            stats.pattern_misses.len()
+            stats.pattern_misses
         );
     }
 }
 
-/// Writes the HTML report, agents.csv and (with `png`) PNG plots into `dir`.
+/// Writes the HTML report, agents.csv and (with `png`) PNG plots into `dir` from the calls
+/// gathered in `builder`; `replay` goes over the same calls again (see
+/// [`ReportBuilder::write`]).
 pub fn write_html(
     dir: &Path,
-    reports: &[CallReport],
+    builder: ReportBuilder,
     config: &Config,
     png: bool,
+    replay: impl FnOnce(&mut dyn FnMut(CallReport) -> agentvoice::Result<()>) -> agentvoice::Result<()>,
 ) -> anyhow::Result<html::ReportOutcome> {
-    let outcome = html::write_report(
+    let outcome = builder.write(
         dir,
-        reports,
         &ReportOptions {
             config: config.clone(),
             png,
         },
+        replay,
     )?;
     for note in &outcome.notes {
         eprintln!("agentvoice: note: {note}");
     }
     Ok(outcome)
+}
+
+/// The lines of `path` one at a time.
+fn open_lines(path: &Path) -> agentvoice::Result<JsonLines<BufReader<File>>> {
+    let file = File::open(path).map_err(|e| {
+        agentvoice::Error::Report(format!("{}: {}", path.display(), pipeline::io_reason(&e)))
+    })?;
+    Ok(JsonLines::new(BufReader::with_capacity(1 << 16, file)))
+}
+
+/// Hands each result of `path` to `each`, in file order; returns the lines that are not
+/// results, as error entries naming the line.
+fn for_each_result(
+    path: &Path,
+    each: &mut dyn FnMut(CallReport) -> agentvoice::Result<()>,
+) -> agentvoice::Result<Vec<CallReport>> {
+    let mut lines = open_lines(path)?;
+    let mut unreadable = Vec::new();
+    let read_error = |e: std::io::Error| {
+        agentvoice::Error::Report(format!("{}: {}", path.display(), pipeline::io_reason(&e)))
+    };
+    while let Some(line) = lines.next_line().map_err(read_error)? {
+        match line.result {
+            Ok(r) => each(r)?,
+            Err(e) => unreadable.push(CallReport {
+                file: format!("{} line {}", path.display(), line.number),
+                error: Some(format!("not a result line: {e}")),
+                ..CallReport::default()
+            }),
+        }
+    }
+    Ok(unreadable)
 }
 
 pub fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
@@ -94,21 +130,39 @@ pub fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let jsonl = args.dir.join("calls.jsonl");
-    let (mut reports, unreadable) = html::read_calls_jsonl(&jsonl).with_context(|| {
+    // Each stored result as the report shows it: agent and date found again, and judged
+    // against --config.
+    let prepare = |mut r: CallReport, stats: &mut IdentityStats| {
+        rules.apply(&mut r, true, stats);
+        if let Some(config) = &config {
+            agents::rejudge(&mut r, config);
+        }
+        r
+    };
+    // First pass: a digest of every call; the second one (in write_html) writes the
+    // call pages. Neither holds more than one result at a time.
+    let mut builder = ReportBuilder::default();
+    let mut stats = IdentityStats::default();
+    let unreadable = for_each_result(&jsonl, &mut |r| {
+        builder.add(&prepare(r, &mut stats));
+        Ok(())
+    })
+    .with_context(|| {
         format!(
             "run `agentvoice analyze ... -o {}` first",
             args.dir.display()
         )
     })?;
-    identify(&rules, &mut reports, true);
-    if let Some(config) = &config {
-        for r in reports.iter_mut() {
-            agents::rejudge(r, config);
-        }
+    pattern_note(&stats);
+    for u in &unreadable {
+        builder.add(u);
     }
-    reports.extend(unreadable);
-    let config = config.unwrap_or_default();
-    let outcome = write_html(&args.dir, &reports, &config, args.identity.png)?;
+    let config = config.clone().unwrap_or_default();
+    let outcome = write_html(&args.dir, builder, &config, args.identity.png, |each| {
+        let mut quiet = IdentityStats::default();
+        for_each_result(&jsonl, &mut |r| each(prepare(r, &mut quiet)))?;
+        unreadable.into_iter().try_for_each(each)
+    })?;
     println!(
         "{} agents, {} calls, {} not analysed; report in {}",
         outcome.agents,

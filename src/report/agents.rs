@@ -152,46 +152,241 @@ pub fn group_by_agent(calls: &[CallReport]) -> BTreeMap<String, Vec<&CallReport>
     groups
 }
 
-/// Summarises one agent's calls (lines with `error` count as failed files only).
-pub fn summarize(agent: &str, calls: &[&CallReport]) -> AgentSummary {
-    let ok: Vec<&CallReport> = calls
-        .iter()
-        .copied()
-        .filter(|c| c.error.is_none())
-        .collect();
-    let values = |f: &dyn Fn(&CallReport) -> Option<f64>| -> Vec<f64> {
-        ok.iter().filter_map(|c| f(c)).collect()
-    };
-    let rates = values(&|c| c.rate.as_ref()?.speaking_rate_spm);
-    let levels = values(&|c| c.loudness.as_ref()?.active_speech_level_dbov);
-    let greetings = values(&|c| c.silence.as_ref()?.greeting_latency_s);
-    let spreads = values(&|c| c.pitch.as_ref()?.spread_semitones);
-    let with_silence: Vec<_> = ok.iter().filter_map(|c| c.silence.as_ref()).collect();
-    let overtalk: Vec<usize> = ok
-        .iter()
-        .filter_map(|c| c.interaction.as_ref().map(|i| i.overtalk.len()))
-        .collect();
-    let dates: Vec<&String> = ok.iter().filter_map(|c| c.date.as_ref()).collect();
+/// What the per-agent report needs of one call (about 130 bytes plus the path and date,
+/// instead of the whole result with its timelines), so the report of a batch holds one of
+/// these per call rather than every result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallDigest {
+    file: Box<str>,
+    date: Option<Box<str>>,
+    error: Option<Box<str>>,
+    /// Duration, rate, level, greeting, F0 spread, talk time and longest gap, `NaN` for
+    /// none (values read from calls.jsonl are never NaN).
+    values: [f64; 7],
+    /// Dead-air gaps, `u32::MAX` without a silence report.
+    long_gaps: u32,
+    /// Overtalk spans, `u32::MAX` without an interaction report.
+    overtalk_spans: u32,
+    /// Pass (`0b01`) or fail (`0b10`) of each rule of [`RULE_ORDER`], two bits each.
+    known_passes: u32,
+    /// Pass or fail of rules not in [`RULE_ORDER`], by name.
+    other_passes: Option<OtherPasses>,
+}
 
-    let mut coaching: Vec<CoachingPoint> = Vec::new();
-    let mut rules: Vec<&String> = ok
-        .iter()
-        .filter_map(|c| c.checks.as_ref())
-        .flat_map(|m| m.keys())
-        .collect();
-    rules.sort();
-    rules.dedup();
-    for rule in rules {
-        let passes: Vec<bool> = ok.iter().filter_map(|c| pass_of(c, rule)).collect();
-        let failed = passes.iter().filter(|p| !**p).count();
-        if failed > 0 {
-            coaching.push(CoachingPoint {
-                rule: rule.clone(),
-                failed,
-                judged: passes.len(),
-            });
+/// Rules outside [`RULE_ORDER`] and their pass, by name.
+type OtherPasses = Box<[(Box<str>, bool)]>;
+
+const DURATION: usize = 0;
+const RATE: usize = 1;
+const LEVEL: usize = 2;
+const GREETING: usize = 3;
+const SPREAD: usize = 4;
+const TALK: usize = 5;
+const LONGEST_GAP: usize = 6;
+
+fn some(v: f64) -> Option<f64> {
+    (!v.is_nan()).then_some(v)
+}
+
+fn count(n: u32) -> Option<u32> {
+    (n != u32::MAX).then_some(n)
+}
+
+impl CallDigest {
+    /// The digest of one result.
+    pub fn of(call: &CallReport) -> CallDigest {
+        let mut known_passes = 0u32;
+        let mut other_passes = Vec::new();
+        for (rule, check) in call.checks.iter().flatten() {
+            let Some(pass) = check.pass else { continue };
+            match RULE_ORDER.iter().position(|r| r == rule) {
+                Some(i) => known_passes |= (if pass { 0b01 } else { 0b10 }) << (2 * i),
+                None => other_passes.push((rule.as_str().into(), pass)),
+            }
+        }
+        let silence = call.silence.as_ref();
+        let mut values = [f64::NAN; 7];
+        for (i, v) in [
+            (DURATION, call.duration_s),
+            (RATE, call.rate.as_ref().and_then(|r| r.speaking_rate_spm)),
+            (
+                LEVEL,
+                call.loudness
+                    .as_ref()
+                    .and_then(|l| l.active_speech_level_dbov),
+            ),
+            (GREETING, silence.and_then(|s| s.greeting_latency_s)),
+            (SPREAD, call.pitch.as_ref().and_then(|p| p.spread_semitones)),
+            (TALK, call.speech.as_ref().map(|s| s.talk_time_s)),
+            (LONGEST_GAP, silence.map(|s| s.longest_gap_s)),
+        ] {
+            values[i] = v.unwrap_or(f64::NAN);
+        }
+        CallDigest {
+            file: call.file.as_str().into(),
+            date: call.date.as_deref().map(Into::into),
+            error: call.error.as_deref().map(Into::into),
+            values,
+            long_gaps: silence.map_or(u32::MAX, |s| {
+                u32::try_from(s.long_gaps.len()).unwrap_or(u32::MAX - 1)
+            }),
+            overtalk_spans: call.interaction.as_ref().map_or(u32::MAX, |i| {
+                u32::try_from(i.overtalk.len()).unwrap_or(u32::MAX - 1)
+            }),
+            known_passes,
+            other_passes: (!other_passes.is_empty()).then(|| other_passes.into_boxed_slice()),
         }
     }
+
+    /// The recording's path as given.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// The call's date, `YYYY-MM-DD`, when known.
+    pub fn date(&self) -> Option<&str> {
+        self.date.as_deref()
+    }
+
+    /// Why the file could not be analysed.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    /// Length of the recording, seconds.
+    pub fn duration_s(&self) -> Option<f64> {
+        some(self.values[DURATION])
+    }
+
+    /// The agent's speaking rate, syllables per minute.
+    pub fn rate_spm(&self) -> Option<f64> {
+        some(self.values[RATE])
+    }
+
+    /// Active speech level, dBov.
+    pub fn level_dbov(&self) -> Option<f64> {
+        some(self.values[LEVEL])
+    }
+
+    /// Greeting latency, seconds.
+    pub fn greeting_s(&self) -> Option<f64> {
+        some(self.values[GREETING])
+    }
+
+    /// F0 spread, semitones.
+    pub fn pitch_spread_semitones(&self) -> Option<f64> {
+        some(self.values[SPREAD])
+    }
+
+    /// The agent's talk time, seconds (`None` without a speech report).
+    pub fn talk_time_s(&self) -> Option<f64> {
+        some(self.values[TALK])
+    }
+
+    /// Dead-air gaps and the longest gap in seconds (`None` without a silence report).
+    pub fn silence(&self) -> Option<(u32, f64)> {
+        Some((count(self.long_gaps)?, self.values[LONGEST_GAP]))
+    }
+
+    /// Overtalk spans (`None` without an interaction report).
+    pub fn overtalk_spans(&self) -> Option<u32> {
+        count(self.overtalk_spans)
+    }
+
+    /// The pass/fail of one rule, `None` when not judged.
+    pub fn pass_of(&self, rule: &str) -> Option<bool> {
+        match RULE_ORDER.iter().position(|r| *r == rule) {
+            Some(i) => match (self.known_passes >> (2 * i)) & 0b11 {
+                0b01 => Some(true),
+                0b10 => Some(false),
+                _ => None,
+            },
+            None => self
+                .other_passes
+                .iter()
+                .flatten()
+                .find(|(r, _)| &**r == rule)
+                .map(|(_, p)| *p),
+        }
+    }
+
+    /// The judged rules and their pass, by name.
+    pub fn passes(&self) -> impl Iterator<Item = (&str, bool)> + '_ {
+        RULE_ORDER
+            .iter()
+            .filter_map(|r| Some((*r, self.pass_of(r)?)))
+            .chain(self.other_passes.iter().flatten().map(|(r, p)| (&**r, *p)))
+    }
+
+    /// The failed rules in coaching order (the others by name, after them).
+    pub fn failed_rules(&self) -> Vec<&str> {
+        let mut rules: Vec<&str> = self
+            .passes()
+            .filter(|(_, pass)| !pass)
+            .map(|(r, _)| r)
+            .collect();
+        let order = |r: &str| RULE_ORDER.iter().position(|x| *x == r).unwrap_or(99);
+        rules.sort_by(|a, b| order(a).cmp(&order(b)).then(a.cmp(b)));
+        rules
+    }
+
+    /// Bytes this digest holds, its heap included (for the memory figures).
+    pub fn heap_bytes(&self) -> usize {
+        std::mem::size_of::<CallDigest>()
+            + self.file.len()
+            + self.date.as_ref().map_or(0, |d| d.len())
+            + self.error.as_ref().map_or(0, |e| e.len())
+            + self
+                .other_passes
+                .iter()
+                .flatten()
+                .map(|(r, _)| r.len() + std::mem::size_of::<(Box<str>, bool)>())
+                .sum::<usize>()
+    }
+}
+
+/// Summarises one agent's calls (lines with `error` count as failed files only).
+pub fn summarize(agent: &str, calls: &[&CallReport]) -> AgentSummary {
+    let digests: Vec<CallDigest> = calls.iter().map(|c| CallDigest::of(c)).collect();
+    summarize_digests(agent, &digests.iter().collect::<Vec<_>>())
+}
+
+/// [`summarize`] from the calls' digests.
+pub fn summarize_digests(agent: &str, calls: &[&CallDigest]) -> AgentSummary {
+    let ok: Vec<&CallDigest> = calls
+        .iter()
+        .copied()
+        .filter(|c| c.error().is_none())
+        .collect();
+    let values = |f: &dyn Fn(&CallDigest) -> Option<f64>| -> Vec<f64> {
+        ok.iter().filter_map(|c| f(c)).collect()
+    };
+    let rates = values(&|c| c.rate_spm());
+    let levels = values(&|c| c.level_dbov());
+    let greetings = values(&|c| c.greeting_s());
+    let spreads = values(&|c| c.pitch_spread_semitones());
+    let with_silence: Vec<(u32, f64)> = ok.iter().filter_map(|c| c.silence()).collect();
+    let overtalk: Vec<u32> = ok.iter().filter_map(|c| c.overtalk_spans()).collect();
+    let dates: Vec<&str> = ok.iter().filter_map(|c| c.date()).collect();
+
+    // Judged and failed calls per rule, rules by name (then stably in coaching order).
+    let mut tally: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for c in &ok {
+        for (rule, pass) in c.passes() {
+            let t = tally.entry(rule).or_default();
+            t.0 += 1;
+            t.1 += usize::from(!pass);
+        }
+    }
+    let mut coaching: Vec<CoachingPoint> = tally
+        .into_iter()
+        .filter(|(_, (_, failed))| *failed > 0)
+        .map(|(rule, (judged, failed))| CoachingPoint {
+            rule: rule.to_string(),
+            failed,
+            judged,
+        })
+        .collect();
     let order = |r: &str| RULE_ORDER.iter().position(|x| *x == r).unwrap_or(99);
     coaching.sort_by(|a, b| {
         b.failed
@@ -205,37 +400,28 @@ pub fn summarize(agent: &str, calls: &[&CallReport]) -> AgentSummary {
         failed_files: calls.len() - ok.len(),
         first_date: dates.iter().min().map(|d| d.to_string()),
         last_date: dates.iter().max().map(|d| d.to_string()),
-        talk_time_s: ok
-            .iter()
-            .filter_map(|c| c.speech.as_ref())
-            .map(|s| s.talk_time_s)
-            .sum(),
+        talk_time_s: ok.iter().filter_map(|c| c.talk_time_s()).sum(),
         rate_median_spm: median(&rates),
         rate_p10_spm: quantile(&rates, 0.1),
         rate_p90_spm: quantile(&rates, 0.9),
-        rate_in_band_share: share(ok.iter().map(|c| pass_of(c, "speaking_rate"))),
-        greeting_pass_share: share(ok.iter().map(|c| pass_of(c, "greeting_latency"))),
+        rate_in_band_share: share(ok.iter().map(|c| c.pass_of("speaking_rate"))),
+        greeting_pass_share: share(ok.iter().map(|c| c.pass_of("greeting_latency"))),
         greeting_median_s: median(&greetings),
         dead_air_per_call: (!with_silence.is_empty()).then(|| {
-            with_silence
-                .iter()
-                .map(|s| s.long_gaps.len())
-                .sum::<usize>() as f64
+            with_silence.iter().map(|s| s.0 as usize).sum::<usize>() as f64
                 / with_silence.len() as f64
         }),
-        dead_air_pass_share: share(ok.iter().map(|c| pass_of(c, "dead_air"))),
-        longest_gap_s: with_silence
-            .iter()
-            .map(|s| s.longest_gap_s)
-            .reduce(f64::max),
+        dead_air_pass_share: share(ok.iter().map(|c| c.pass_of("dead_air"))),
+        longest_gap_s: with_silence.iter().map(|s| s.1).reduce(f64::max),
         loudness_median_dbov: median(&levels),
         loudness_spread_db: quantile(&levels, 0.9)
             .zip(quantile(&levels, 0.1))
             .map(|(a, b)| a - b),
-        loudness_in_band_share: share(ok.iter().map(|c| pass_of(c, "loudness"))),
+        loudness_in_band_share: share(ok.iter().map(|c| c.pass_of("loudness"))),
         pitch_spread_semitones: median(&spreads),
-        overtalk_per_call: (!overtalk.is_empty())
-            .then(|| overtalk.iter().sum::<usize>() as f64 / overtalk.len() as f64),
+        overtalk_per_call: (!overtalk.is_empty()).then(|| {
+            overtalk.iter().map(|&n| n as usize).sum::<usize>() as f64 / overtalk.len() as f64
+        }),
         coaching,
     }
 }
@@ -369,20 +555,26 @@ pub struct TrendPoint {
 
 /// An agent's figures per date, oldest first (calls without a date last, as `unknown`).
 pub fn trend(calls: &[&CallReport]) -> Vec<TrendPoint> {
-    let mut by_date: BTreeMap<(bool, String), Vec<&CallReport>> = BTreeMap::new();
-    for c in calls.iter().filter(|c| c.error.is_none()) {
-        let key = match &c.date {
-            Some(d) => (false, d.clone()),
-            None => (true, "unknown".to_string()),
+    let digests: Vec<CallDigest> = calls.iter().map(|c| CallDigest::of(c)).collect();
+    trend_digests(&digests.iter().collect::<Vec<_>>())
+}
+
+/// [`trend`] from the calls' digests.
+pub fn trend_digests(calls: &[&CallDigest]) -> Vec<TrendPoint> {
+    let mut by_date: BTreeMap<(bool, &str), Vec<&CallDigest>> = BTreeMap::new();
+    for c in calls.iter().filter(|c| c.error().is_none()) {
+        let key = match c.date() {
+            Some(d) => (false, d),
+            None => (true, "unknown"),
         };
         by_date.entry(key).or_default().push(c);
     }
     by_date
         .into_iter()
         .map(|((_, date), list)| {
-            let s = summarize("", &list);
+            let s = summarize_digests("", &list);
             TrendPoint {
-                date,
+                date: date.to_string(),
                 calls: s.calls,
                 rate_median_spm: s.rate_median_spm,
                 loudness_median_dbov: s.loudness_median_dbov,
@@ -513,6 +705,35 @@ mod tests {
         assert_eq!(t[2].date, "2024-01-03");
         assert_eq!(t[2].calls, 2);
         assert_eq!(t[2].rate_median_spm, Some(165.0));
+    }
+
+    #[test]
+    fn digest_keeps_every_judged_rule() {
+        let mut c = call("a", "2024-01-01", 300.0, -25.0, 3.0, &[2.5]);
+        let checks = c.checks.as_mut().unwrap();
+        for (rule, pass) in [("zz_custom", Some(false)), ("aa_custom", Some(true))] {
+            checks.insert(
+                rule.into(),
+                Check {
+                    value: None,
+                    limit: serde_json::Value::Null,
+                    pass,
+                },
+            );
+        }
+        let d = CallDigest::of(&c);
+        for rule in c.checks.as_ref().unwrap().keys() {
+            assert_eq!(d.pass_of(rule), pass_of(&c, rule), "{rule}");
+        }
+        assert_eq!(d.pass_of("not_a_rule"), None);
+        // Coaching order first, other rules by name after.
+        assert_eq!(
+            d.failed_rules(),
+            ["greeting_latency", "dead_air", "speaking_rate", "zz_custom"]
+        );
+        // About 200 bytes plus the path and date for a call judged on the known rules.
+        let plain = CallDigest::of(&call("a", "2024-01-01", 300.0, -25.0, 3.0, &[2.5]));
+        assert!(plain.heap_bytes() < 256, "{}", plain.heap_bytes());
     }
 
     #[test]

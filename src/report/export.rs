@@ -121,28 +121,213 @@ pub fn csv_columns() -> Vec<String> {
 
 /// All reports as CSV text with a header row.
 pub fn to_csv(reports: &[CallReport]) -> Result<String, csv::Error> {
-    let columns = csv_columns();
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(&columns)?;
+    let mut w = CsvRows::new(Vec::new())?;
     for r in reports {
+        w.write(r)?;
+    }
+    let bytes = w.into_inner()?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Writes `calls.csv` rows one report at a time (the header first), so a table of any
+/// number of calls needs the memory of one row.
+pub struct CsvRows<W: Write> {
+    columns: Vec<String>,
+    writer: csv::Writer<W>,
+}
+
+impl<W: Write> CsvRows<W> {
+    /// Starts the table on `out` with its header row.
+    pub fn new(out: W) -> Result<CsvRows<W>, csv::Error> {
+        let columns = csv_columns();
+        let mut writer = csv::Writer::from_writer(out);
+        writer.write_record(&columns)?;
+        Ok(CsvRows { columns, writer })
+    }
+
+    /// Appends the row of one report.
+    pub fn write(&mut self, report: &CallReport) -> Result<(), csv::Error> {
         let mut cells = Vec::new();
         flatten(
-            &serde_json::to_value(r).unwrap_or(Value::Null),
+            &serde_json::to_value(report).unwrap_or(Value::Null),
             "",
             &mut cells,
         );
-        let row: Vec<String> = columns
-            .iter()
-            .map(|c| {
-                cells
-                    .iter()
-                    .find(|(k, _)| k == c)
-                    .map(|(_, v)| v.clone())
-                    .unwrap_or_default()
-            })
-            .collect();
-        w.write_record(&row)?;
+        let row = self.columns.iter().map(|c| {
+            cells
+                .iter()
+                .find(|(k, _)| k == c)
+                .map(|(_, v)| v.as_str())
+                .unwrap_or_default()
+        });
+        self.writer.write_record(row)
     }
-    let bytes = w.into_inner().map_err(|e| e.into_error())?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+
+    /// Flushes and returns the output.
+    pub fn into_inner(self) -> Result<W, csv::Error> {
+        self.writer
+            .into_inner()
+            .map_err(|e| csv::Error::from(e.into_error()))
+    }
+}
+
+/// A file written through a temporary file in the same folder and renamed over `path` by
+/// [`AtomicFile::commit`]: readers (and a run killed at any moment) see the old file or
+/// the new one whole. Dropped without a commit, the temporary file is removed.
+pub struct AtomicFile {
+    path: std::path::PathBuf,
+    tmp: std::path::PathBuf,
+    file: Option<std::io::BufWriter<std::fs::File>>,
+}
+
+impl AtomicFile {
+    /// Starts writing the new content of `path`.
+    pub fn create(path: &Path) -> std::io::Result<AtomicFile> {
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)?;
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+        let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+        let file = std::fs::File::create(&tmp)?;
+        Ok(AtomicFile {
+            path: path.to_path_buf(),
+            tmp,
+            file: Some(std::io::BufWriter::with_capacity(1 << 16, file)),
+        })
+    }
+
+    /// Flushes, syncs and renames the new content over the old.
+    pub fn commit(mut self) -> std::io::Result<()> {
+        if let Some(w) = self.file.take() {
+            let f = w.into_inner().map_err(|e| e.into_error())?;
+            f.sync_all()?;
+        }
+        std::fs::rename(&self.tmp, &self.path)
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match &mut self.file {
+            Some(f) => f.write(buf),
+            None => Err(std::io::Error::other("file already committed")),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match &mut self.file {
+            Some(f) => f.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.file.is_some() || self.tmp.exists() {
+            self.file = None;
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// One non-blank line of a JSON-lines file.
+#[derive(Debug)]
+pub struct JsonLine {
+    /// Line number, from 1.
+    pub number: usize,
+    /// Byte offset of the line's start.
+    pub offset: u64,
+    /// Length in bytes, the newline included.
+    pub len: u64,
+    /// The result it holds, or why it is not one.
+    pub result: Result<CallReport, String>,
+}
+
+/// Reads `calls.jsonl` one line at a time (memory of one line), with each line's place in
+/// the file so it can be read again with [`LineReader`].
+pub struct JsonLines<R: std::io::BufRead> {
+    reader: R,
+    offset: u64,
+    number: usize,
+    buf: Vec<u8>,
+}
+
+impl<R: std::io::BufRead> JsonLines<R> {
+    /// Lines from `reader`, which starts at offset 0.
+    pub fn new(reader: R) -> JsonLines<R> {
+        JsonLines {
+            reader,
+            offset: 0,
+            number: 0,
+            buf: Vec::new(),
+        }
+    }
+
+    /// The next non-blank line (a torn last line without its newline included).
+    pub fn next_line(&mut self) -> std::io::Result<Option<JsonLine>> {
+        loop {
+            self.buf.clear();
+            let n = self.reader.read_until(b'\n', &mut self.buf)? as u64;
+            if n == 0 {
+                return Ok(None);
+            }
+            let offset = self.offset;
+            self.offset += n;
+            self.number += 1;
+            if self.buf.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            return Ok(Some(JsonLine {
+                number: self.number,
+                offset,
+                len: n,
+                result: parse_line(&self.buf),
+            }));
+        }
+    }
+}
+
+/// A result from one line of `calls.jsonl`.
+pub fn parse_line(bytes: &[u8]) -> Result<CallReport, String> {
+    serde_json::from_slice::<CallReport>(bytes).map_err(|e| e.to_string())
+}
+
+/// Reads lines again by their place (offset and length, as [`JsonLine`] gives them);
+/// lines read in file order need no seek.
+pub struct LineReader {
+    reader: std::io::BufReader<std::fs::File>,
+    pos: u64,
+    buf: Vec<u8>,
+}
+
+impl LineReader {
+    /// Opens `path` for reading lines by place.
+    pub fn open(path: &Path) -> std::io::Result<LineReader> {
+        Ok(LineReader {
+            reader: std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(path)?),
+            pos: 0,
+            buf: Vec::new(),
+        })
+    }
+
+    /// The line at `offset`, `len` bytes long (newline included), as bytes.
+    pub fn read(&mut self, offset: u64, len: u64) -> std::io::Result<&[u8]> {
+        use std::io::{Read, Seek, SeekFrom};
+        if offset != self.pos {
+            self.reader.seek(SeekFrom::Start(offset))?;
+        }
+        self.buf.resize(len as usize, 0);
+        let read = self.reader.read_exact(&mut self.buf);
+        if read.is_err() {
+            // The place is unknown after a failed read: seek next time.
+            self.pos = u64::MAX;
+        } else {
+            self.pos = offset + len;
+        }
+        read?;
+        Ok(&self.buf)
+    }
 }

@@ -11,11 +11,13 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::report::agents::{self, pass_of, rule_label, AgentSummary};
+use crate::report::agents::{self, rule_label, AgentSummary, CallDigest};
 use crate::report::export::write_atomic;
 use crate::report::fonts;
 use crate::report::model::CallReport;
-use crate::report::plots::{self, GapHistogram, Overview, PerCall, Plot, Timeline, Trend};
+use crate::report::plots::{
+    self, GapCounts, GapHistogram, Overview, PerCall, Plot, Timeline, Trend,
+};
 
 /// Footnote of a PNG in which a name was replaced by its team-table number.
 const PNG_NAME_NOTE: &str =
@@ -201,22 +203,20 @@ struct AgentPlots {
     trend: Trend,
 }
 
-fn agent_plots(name: &str, calls: &[&CallReport], config: &Config) -> AgentPlots {
-    let (rate_v, rate_p) = plots::per_call_values(calls, "speaking_rate", |c| {
-        c.rate.as_ref()?.speaking_rate_spm
-    });
-    let (level_v, level_p) = plots::per_call_values(calls, "loudness", |c| {
-        c.loudness.as_ref()?.active_speech_level_dbov
-    });
-    let (greet_v, greet_p) = plots::per_call_values(calls, "greeting_latency", |c| {
-        c.silence.as_ref()?.greeting_latency_s
-    });
-    let gaps_s: Vec<f64> = calls
-        .iter()
-        .filter(|c| c.error.is_none())
-        .filter_map(|c| c.silence.as_ref())
-        .flat_map(|s| s.gaps.iter().map(|g| g[1] - g[0]))
-        .collect();
+fn agent_plots(name: &str, entry: &AgentEntry, config: &Config) -> AgentPlots {
+    let calls = &entry.calls;
+    let per_call = |rule: &str, value: &dyn Fn(&CallDigest) -> Option<f64>| {
+        calls
+            .iter()
+            .map(|c| match c.error() {
+                None => (value(c), c.pass_of(rule)),
+                Some(_) => (None, None),
+            })
+            .unzip::<_, _, Vec<_>, Vec<_>>()
+    };
+    let (rate_v, rate_p) = per_call("speaking_rate", &|c| c.rate_spm());
+    let (level_v, level_p) = per_call("loudness", &|c| c.level_dbov());
+    let (greet_v, greet_p) = per_call("greeting_latency", &|c| c.greeting_s());
     AgentPlots {
         rate: PerCall {
             title: format!("Speaking rate per call: {name}"),
@@ -248,7 +248,7 @@ fn agent_plots(name: &str, calls: &[&CallReport], config: &Config) -> AgentPlots
         },
         gaps: GapHistogram {
             title: format!("Silence gaps between speech: {name}"),
-            gaps_s,
+            gaps: entry.gaps.clone(),
             limit_s: config.silence.gap_limit_s,
         },
         greeting: PerCall {
@@ -264,7 +264,7 @@ fn agent_plots(name: &str, calls: &[&CallReport], config: &Config) -> AgentPlots
         },
         trend: Trend {
             title: format!("Trend over dates: {name}"),
-            points: agents::trend(calls),
+            points: agents::trend_digests(&calls.iter().collect::<Vec<_>>()),
             rate_band: (config.rate.min_spm, config.rate.max_spm),
             loudness_band: (config.loudness.min_dbov, config.loudness.max_dbov),
         },
@@ -285,11 +285,12 @@ impl Written {
     }
 }
 
-/// The calls of one agent, with the page names used for them.
-struct AgentEntry<'a> {
+/// The calls of one agent (oldest first), with the page names used for them.
+struct AgentEntry {
     summary: AgentSummary,
     slug: String,
-    calls: Vec<&'a CallReport>,
+    calls: Vec<CallDigest>,
+    gaps: GapCounts,
 }
 
 fn call_page_name(index: usize) -> String {
@@ -303,138 +304,281 @@ pub fn write_report(
     calls: &[CallReport],
     options: &ReportOptions,
 ) -> Result<ReportOutcome> {
-    let config = &options.config;
-    let written = Written {
-        count: std::sync::atomic::AtomicUsize::new(0),
-    };
-    let notes = std::sync::Mutex::new(Vec::<String>::new());
-    if let Some(n) = &fonts::status().note {
-        if fonts::status().family.is_none() || options.png {
-            notes.lock().map(|mut v| v.push(n.clone())).ok();
+    let mut builder = ReportBuilder::default();
+    for c in calls {
+        builder.add(c);
+    }
+    builder.write(dir, options, |each| {
+        calls.iter().try_for_each(|c| each(c.clone()))
+    })
+}
+
+/// One agent's calls while a report is gathered: (order of arrival, digest), and gaps.
+#[derive(Default)]
+struct Gathered {
+    calls: Vec<(u32, CallDigest)>,
+    gaps: GapCounts,
+}
+
+/// Builds the report of any number of calls in two passes over them, holding a
+/// [`CallDigest`] per call (not the results): [`ReportBuilder::add`] each call, then
+/// [`ReportBuilder::write`] with a way to go over the same calls again, in the same order,
+/// for the call pages.
+#[derive(Default)]
+pub struct ReportBuilder {
+    agents: BTreeMap<String, Gathered>,
+    /// Calls that could not be analysed: file, agent, reason (listed on the index page).
+    failed: Vec<(Box<str>, Box<str>, Box<str>)>,
+    analysed: usize,
+    first_date: Option<String>,
+    last_date: Option<String>,
+    attributable: u32,
+}
+
+/// Calls with an agent, or with a result, get pages; the others (lines of calls.jsonl that
+/// are not results) are listed on the index page only.
+fn attributable(c: &CallReport) -> bool {
+    c.agent.is_some() || c.error.is_none()
+}
+
+impl ReportBuilder {
+    /// Takes in one call (first pass).
+    pub fn add(&mut self, c: &CallReport) {
+        match &c.error {
+            None => self.analysed += 1,
+            Some(e) => self.failed.push((
+                c.file.as_str().into(),
+                agents::agent_of(c).into(),
+                e.as_str().into(),
+            )),
         }
+        if let Some(d) = &c.date {
+            if self.first_date.as_ref().is_none_or(|f| d < f) {
+                self.first_date = Some(d.clone());
+            }
+            if self.last_date.as_ref().is_none_or(|l| d > l) {
+                self.last_date = Some(d.clone());
+            }
+        }
+        if !attributable(c) {
+            return;
+        }
+        let entry = self
+            .agents
+            .entry(agents::agent_of(c).to_string())
+            .or_default();
+        if c.error.is_none() {
+            for g in c.silence.iter().flat_map(|s| &s.gaps) {
+                entry.gaps.add(g[1] - g[0]);
+            }
+        }
+        entry.calls.push((self.attributable, CallDigest::of(c)));
+        self.attributable += 1;
     }
 
-    // Entries with neither an agent nor a result (unreadable lines) are listed on the index
-    // page only.
-    let attributable: Vec<CallReport> = calls
-        .iter()
-        .filter(|c| c.agent.is_some() || c.error.is_none())
-        .cloned()
-        .collect();
-    let groups = agents::group_by_agent(&attributable);
-    let mut used = HashSet::new();
-    let entries: Vec<AgentEntry> = groups
-        .into_iter()
-        .map(|(name, list)| AgentEntry {
-            summary: agents::summarize(&name, &list),
-            slug: slug(&name, &mut used),
-            calls: list,
-        })
-        .collect();
-    let summaries: Vec<AgentSummary> = entries.iter().map(|e| e.summary.clone()).collect();
+    /// Calls taken in so far.
+    pub fn len(&self) -> usize {
+        self.analysed + self.failed.len()
+    }
 
-    let csv = agents::to_csv(&summaries)
-        .map_err(|e| Error::Report(format!("cannot format agents.csv: {e}")))?;
-    written.write(&dir.join("agents.csv"), &csv)?;
+    /// True before the first call.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 
-    let with_calls: Vec<AgentSummary> = summaries.iter().filter(|s| s.calls > 0).cloned().collect();
-    let overview = Overview {
-        summaries: &with_calls,
-        config,
-        numbers: (1..=summaries.len())
-            .filter(|&n| summaries[n - 1].calls > 0)
-            .collect(),
-    };
-    let index = index_page(
-        &entries,
-        calls,
-        config,
-        &svg_or_note(&overview, &notes),
-        &notes,
-    );
-    written.write(&dir.join("index.html"), &index)?;
+    /// Writes the report into `dir`. `replay` must hand every call given to
+    /// [`ReportBuilder::add`] to its argument again, in the same order; the call pages are
+    /// written from them a few at a time.
+    pub fn write(
+        self,
+        dir: &Path,
+        options: &ReportOptions,
+        replay: impl FnOnce(&mut dyn FnMut(CallReport) -> Result<()>) -> Result<()>,
+    ) -> Result<ReportOutcome> {
+        let config = &options.config;
+        let written = Written {
+            count: std::sync::atomic::AtomicUsize::new(0),
+        };
+        let notes = std::sync::Mutex::new(Vec::<String>::new());
+        if let Some(n) = &fonts::status().note {
+            if fonts::status().family.is_none() || options.png {
+                notes.lock().map(|mut v| v.push(n.clone())).ok();
+            }
+        }
 
-    let report_dir = dir.join("report");
-    entries
-        .par_iter()
-        .enumerate()
-        .try_for_each(|(number, entry)| -> Result<()> {
-            let name = &entry.summary.agent;
-            let p = agent_plots(name, &entry.calls, config);
-            let body = agent_page(entry, config, &p, &notes);
-            written.write(
-                &report_dir
-                    .join("agents")
-                    .join(format!("{}.html", entry.slug)),
-                &body,
-            )?;
-            entry
-                .calls
-                .par_iter()
-                .enumerate()
-                .try_for_each(|(i, call)| -> Result<()> {
-                    let html = call_page(entry, i, call, config, &notes);
-                    written.write(
-                        &report_dir
-                            .join("calls")
-                            .join(&entry.slug)
-                            .join(call_page_name(i)),
-                        &html,
-                    )
-                })?;
-            if options.png && entry.summary.calls > 0 {
-                let out = dir.join("png").join(&entry.slug);
-                let label = fonts::png_text(name, &format!("agent {}", number + 1));
-                let note = (label != *name).then_some(PNG_NAME_NOTE);
-                let mut p = agent_plots(&label, &entry.calls, config);
-                p.trend.title = format!("Trend over dates: {label}");
-                let results = [
-                    plots::to_png(&p.rate, &out.join("speaking_rate.png"), note),
-                    plots::to_png(&p.loudness, &out.join("loudness.png"), note),
-                    plots::to_png(&p.gaps, &out.join("gaps.png"), note),
-                    plots::to_png(&p.greeting, &out.join("greeting.png"), note),
-                    plots::to_png(&p.trend, &out.join("trend.png"), note),
-                ];
-                for r in results {
-                    match r {
-                        Ok(()) => {
-                            written
-                                .count
-                                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        }
-                        Err(e) => {
-                            notes.lock().map(|mut v| v.push(format!("png: {e}"))).ok();
+        // Each agent's calls by date then file (ties in order of arrival); `place[k]` is
+        // the agent and page number of the k-th attributable call.
+        let mut place = vec![(0u32, 0u32); self.attributable as usize];
+        let mut used = HashSet::new();
+        let entries: Vec<AgentEntry> = self
+            .agents
+            .into_iter()
+            .enumerate()
+            .map(|(a, (name, mut g))| {
+                g.calls
+                    .sort_by(|(_, x), (_, y)| (x.date(), x.file()).cmp(&(y.date(), y.file())));
+                for (i, (k, _)) in g.calls.iter().enumerate() {
+                    if let Some(p) = place.get_mut(*k as usize) {
+                        *p = (a as u32, i as u32);
+                    }
+                }
+                let calls: Vec<CallDigest> = g.calls.into_iter().map(|(_, d)| d).collect();
+                AgentEntry {
+                    summary: agents::summarize_digests(&name, &calls.iter().collect::<Vec<_>>()),
+                    slug: slug(&name, &mut used),
+                    calls,
+                    gaps: g.gaps,
+                }
+            })
+            .collect();
+        let summaries: Vec<AgentSummary> = entries.iter().map(|e| e.summary.clone()).collect();
+
+        let csv = agents::to_csv(&summaries)
+            .map_err(|e| Error::Report(format!("cannot format agents.csv: {e}")))?;
+        written.write(&dir.join("agents.csv"), &csv)?;
+
+        let with_calls: Vec<AgentSummary> =
+            summaries.iter().filter(|s| s.calls > 0).cloned().collect();
+        let overview = Overview {
+            summaries: &with_calls,
+            config,
+            numbers: (1..=summaries.len())
+                .filter(|&n| summaries[n - 1].calls > 0)
+                .collect(),
+        };
+        let span = match (&self.first_date, &self.last_date) {
+            (Some(a), Some(b)) if a == b => format!(", {a}"),
+            (Some(a), Some(b)) => format!(", {a} to {b}"),
+            _ => String::new(),
+        };
+        let index = index_page(
+            &entries,
+            self.analysed,
+            &span,
+            &self.failed,
+            config,
+            &svg_or_note(&overview, &notes),
+            &notes,
+        );
+        written.write(&dir.join("index.html"), &index)?;
+
+        let report_dir = dir.join("report");
+        entries
+            .par_iter()
+            .enumerate()
+            .try_for_each(|(number, entry)| -> Result<()> {
+                let name = &entry.summary.agent;
+                let p = agent_plots(name, entry, config);
+                let body = agent_page(entry, config, &p, &notes);
+                written.write(
+                    &report_dir
+                        .join("agents")
+                        .join(format!("{}.html", entry.slug)),
+                    &body,
+                )?;
+                if options.png && entry.summary.calls > 0 {
+                    let out = dir.join("png").join(&entry.slug);
+                    let label = fonts::png_text(name, &format!("agent {}", number + 1));
+                    let note = (label != *name).then_some(PNG_NAME_NOTE);
+                    let mut p = agent_plots(&label, entry, config);
+                    p.trend.title = format!("Trend over dates: {label}");
+                    let results = [
+                        plots::to_png(&p.rate, &out.join("speaking_rate.png"), note),
+                        plots::to_png(&p.loudness, &out.join("loudness.png"), note),
+                        plots::to_png(&p.gaps, &out.join("gaps.png"), note),
+                        plots::to_png(&p.greeting, &out.join("greeting.png"), note),
+                        plots::to_png(&p.trend, &out.join("trend.png"), note),
+                    ];
+                    for r in results {
+                        match r {
+                            Ok(()) => {
+                                written
+                                    .count
+                                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            }
+                            Err(e) => {
+                                notes.lock().map(|mut v| v.push(format!("png: {e}"))).ok();
+                            }
                         }
                     }
                 }
+                Ok(())
+            })?;
+
+        // Second pass: a page per call, written a batch at a time in parallel.
+        const BATCH: usize = 64;
+        let mut batch: Vec<(u32, CallReport)> = Vec::with_capacity(BATCH);
+        let mut seen = 0u32;
+        let write_batch = |batch: &mut Vec<(u32, CallReport)>| -> Result<()> {
+            batch.par_iter().try_for_each(|(k, call)| -> Result<()> {
+                let (a, i) = place[*k as usize];
+                let entry = &entries[a as usize];
+                let html = call_page(entry, i as usize, call, config, &notes);
+                written.write(
+                    &report_dir
+                        .join("calls")
+                        .join(&entry.slug)
+                        .join(call_page_name(i as usize)),
+                    &html,
+                )
+            })?;
+            batch.clear();
+            Ok(())
+        };
+        replay(&mut |call: CallReport| -> Result<()> {
+            if !attributable(&call) {
+                return Ok(());
+            }
+            let k = seen;
+            seen += 1;
+            let expected = place
+                .get(k as usize)
+                .map(|&(a, i)| entries[a as usize].calls[i as usize].file());
+            if expected != Some(call.file.as_str()) {
+                return Err(Error::Report(format!(
+                    "the calls changed while the report was written (at {})",
+                    call.file
+                )));
+            }
+            batch.push((k, call));
+            if batch.len() == BATCH {
+                write_batch(&mut batch)?;
             }
             Ok(())
         })?;
-    if options.png && !with_calls.is_empty() {
-        let replaced = with_calls
-            .iter()
-            .any(|a| !fonts::status().renders(&a.agent));
-        let note = replaced.then_some(PNG_NAME_NOTE);
-        match plots::to_png(&overview, &dir.join("png").join("overview.png"), note) {
-            Ok(()) => {
-                written
-                    .count
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            }
-            Err(e) => {
-                notes.lock().map(|mut v| v.push(format!("png: {e}"))).ok();
+        write_batch(&mut batch)?;
+        if seen != self.attributable {
+            return Err(Error::Report(
+                "the calls changed while the report was written (fewer calls)".into(),
+            ));
+        }
+
+        if options.png && !with_calls.is_empty() {
+            let replaced = with_calls
+                .iter()
+                .any(|a| !fonts::status().renders(&a.agent));
+            let note = replaced.then_some(PNG_NAME_NOTE);
+            match plots::to_png(&overview, &dir.join("png").join("overview.png"), note) {
+                Ok(()) => {
+                    written
+                        .count
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                Err(e) => {
+                    notes.lock().map(|mut v| v.push(format!("png: {e}"))).ok();
+                }
             }
         }
+        let mut notes = notes.into_inner().unwrap_or_default();
+        notes.dedup();
+        Ok(ReportOutcome {
+            agents: entries.len(),
+            calls: self.analysed,
+            failed: self.failed.len(),
+            files_written: written.count.into_inner(),
+            notes,
+        })
     }
-    let mut notes = notes.into_inner().unwrap_or_default();
-    notes.dedup();
-    Ok(ReportOutcome {
-        agents: entries.len(),
-        calls: calls.iter().filter(|c| c.error.is_none()).count(),
-        failed: calls.iter().filter(|c| c.error.is_some()).count(),
-        files_written: written.count.into_inner(),
-        notes,
-    })
 }
 
 fn targets_line(config: &Config) -> String {
@@ -463,19 +607,13 @@ fn notes_html(notes: &std::sync::Mutex<Vec<String>>) -> String {
 
 fn index_page(
     entries: &[AgentEntry],
-    calls: &[CallReport],
+    ok: usize,
+    span: &str,
+    failed: &[(Box<str>, Box<str>, Box<str>)],
     config: &Config,
     overview_svg: &str,
     notes: &std::sync::Mutex<Vec<String>>,
 ) -> String {
-    let ok = calls.iter().filter(|c| c.error.is_none()).count();
-    let failed: Vec<&CallReport> = calls.iter().filter(|c| c.error.is_some()).collect();
-    let dates: Vec<&String> = calls.iter().filter_map(|c| c.date.as_ref()).collect();
-    let span = match (dates.iter().min(), dates.iter().max()) {
-        (Some(a), Some(b)) if a == b => format!(", {a}"),
-        (Some(a), Some(b)) => format!(", {a} to {b}"),
-        _ => String::new(),
-    };
     let mut b = String::new();
     let _ = write!(
         b,
@@ -549,30 +687,18 @@ and pitch are in agents.csv and on each agent's page.</p>\
             "<h2>Files that could not be analysed</h2><table><thead><tr>\
 <th class=\"l\">File</th><th class=\"l\">Agent</th><th class=\"l\">Reason</th></tr></thead><tbody>",
         );
-        for c in failed {
+        for (file, agent, error) in failed {
             let _ = write!(
                 b,
                 "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td></tr>",
-                esc(&c.file),
-                esc(agents::agent_of(c)),
-                esc(c.error.as_deref().unwrap_or(""))
+                esc(file),
+                esc(agent),
+                esc(error)
             );
         }
         b.push_str("</tbody></table>");
     }
     page("Agent voice report", &b)
-}
-
-fn failed_rules(call: &CallReport) -> Vec<&str> {
-    let mut rules: Vec<&str> = call.failed_rules();
-    let order = |r: &str| {
-        agents::RULE_ORDER
-            .iter()
-            .position(|x| *x == r)
-            .unwrap_or(99)
-    };
-    rules.sort_by_key(|r| order(r));
-    rules
 }
 
 fn agent_page(
@@ -691,45 +817,40 @@ see its timeline.</p><div class=\"scroll\"><table class=\"sortable\"><thead><tr>
     );
     for (i, c) in entry.calls.iter().enumerate() {
         let link = href(&format!("../calls/{}/{}", entry.slug, call_page_name(i)));
-        let name = esc(file_name(&c.file));
-        if let Some(e) = &c.error {
+        let name = esc(file_name(c.file()));
+        if let Some(e) = c.error() {
             let _ = write!(
                 b,
                 "<tr><td>{}</td><td class=\"l\">{}</td><td class=\"l\">{name}</td>\
                  <td class=\"l fail\" colspan=\"8\">not analysed: {}</td></tr>",
                 i + 1,
-                esc(c.date.as_deref().unwrap_or("")),
+                esc(c.date().unwrap_or("")),
                 esc(e)
             );
             continue;
         }
-        let class = |rule: &str| match pass_of(c, rule) {
+        let class = |rule: &str| match c.pass_of(rule) {
             Some(true) => "pass",
             Some(false) => "fail",
             None => "",
         };
-        let silence = c.silence.as_ref();
         let _ = write!(
             b,
             "<tr><td>{}</td><td class=\"l\">{}</td><td class=\"l\"><a href=\"{link}\">{name}</a></td>\
              {}{}{}<td>{}</td>{}{}<td>{}</td><td class=\"wrap\">{}</td></tr>",
             i + 1,
-            esc(c.date.as_deref().unwrap_or("")),
-            num_cell(c.duration_s, 1, ""),
-            num_cell(c.rate.as_ref().and_then(|r| r.speaking_rate_spm), 0, class("speaking_rate")),
-            num_cell(silence.and_then(|s| s.greeting_latency_s), 2, class("greeting_latency")),
-            silence.map(|s| s.long_gaps.len().to_string()).unwrap_or_default(),
-            num_cell(silence.map(|s| s.longest_gap_s), 1, class("dead_air")),
-            num_cell(
-                c.loudness.as_ref().and_then(|l| l.active_speech_level_dbov),
-                1,
-                class("loudness")
-            ),
-            c.interaction
-                .as_ref()
-                .map(|x| x.overtalk.len().to_string())
+            esc(c.date().unwrap_or("")),
+            num_cell(c.duration_s(), 1, ""),
+            num_cell(c.rate_spm(), 0, class("speaking_rate")),
+            num_cell(c.greeting_s(), 2, class("greeting_latency")),
+            c.silence().map(|s| s.0.to_string()).unwrap_or_default(),
+            num_cell(c.silence().map(|s| s.1), 1, class("dead_air")),
+            num_cell(c.level_dbov(), 1, class("loudness")),
+            c.overtalk_spans()
+                .map(|n| n.to_string())
                 .unwrap_or_else(|| "-".into()),
-            esc(&failed_rules(c)
+            esc(&c
+                .failed_rules()
                 .iter()
                 .map(|r| rule_label(r))
                 .collect::<Vec<_>>()
@@ -980,6 +1101,46 @@ mod tests {
             rule_text("greeting_latency", None, &j("2.0")),
             ("-".to_string(), "at most 2.00 s".to_string())
         );
+    }
+
+    #[test]
+    fn call_pages_come_from_the_second_pass_and_a_changed_replay_is_refused() {
+        let call = |file: &str, agent: &str, date: &str| CallReport {
+            file: file.into(),
+            agent: Some(agent.into()),
+            date: Some(date.into()),
+            duration_s: Some(3.0),
+            ..CallReport::default()
+        };
+        // Given out of date order: pages are numbered by date within each agent.
+        let calls = vec![
+            call("in/ann/late.wav", "ann", "2024-02-02"),
+            call("in/bob/one.wav", "bob", "2024-01-01"),
+            call("in/ann/early.wav", "ann", "2024-01-01"),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let outcome = write_report(dir.path(), &calls, &ReportOptions::default()).unwrap();
+        assert_eq!((outcome.agents, outcome.calls, outcome.failed), (2, 3, 0));
+        let page = |p: &str| std::fs::read_to_string(dir.path().join(p)).unwrap();
+        assert!(page("report/calls/ann/0001.html").contains("early.wav"));
+        assert!(page("report/calls/ann/0002.html").contains("late.wav"));
+        assert!(page("report/calls/bob/0001.html").contains("one.wav"));
+
+        let gathered = || {
+            let mut b = ReportBuilder::default();
+            calls.iter().for_each(|c| b.add(c));
+            b
+        };
+        let swapped = gathered().write(dir.path(), &ReportOptions::default(), |each| {
+            each(calls[2].clone())?;
+            each(calls[1].clone())?;
+            each(calls[0].clone())
+        });
+        assert!(swapped.is_err());
+        let fewer = gathered().write(dir.path(), &ReportOptions::default(), |each| {
+            each(calls[0].clone())
+        });
+        assert!(fewer.is_err());
     }
 
     #[test]

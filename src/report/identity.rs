@@ -160,7 +160,9 @@ pub struct IdentityStats {
     /// Calls named by their folder (or kept from the stored result).
     pub from_folder: usize,
     /// Files the pattern did not match (their folder name was used).
-    pub pattern_misses: Vec<String>,
+    pub pattern_misses: usize,
+    /// The first of them.
+    pub first_pattern_miss: Option<String>,
 }
 
 impl IdentityRules {
@@ -209,7 +211,10 @@ impl IdentityRules {
             stats.from_pattern += 1;
         } else {
             if self.pattern.is_some() {
-                stats.pattern_misses.push(report.file.clone());
+                stats.pattern_misses += 1;
+                if stats.first_pattern_miss.is_none() {
+                    stats.first_pattern_miss = Some(report.file.clone());
+                }
             }
             if !(keep_stored && report.agent.is_some()) {
                 report.agent = agent_from_path(path);
@@ -405,9 +410,10 @@ mod tests {
         rules.apply(&mut miss, false, &mut stats);
         assert_eq!(miss.agent.as_deref(), Some("in"));
         assert_eq!(stats.from_pattern, 1);
+        assert_eq!(stats.pattern_misses, 1);
         assert_eq!(
-            stats.pattern_misses,
-            vec!["in/nounderscore.wav".to_string()]
+            stats.first_pattern_miss.as_deref(),
+            Some("in/nounderscore.wav")
         );
     }
 

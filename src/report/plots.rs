@@ -333,13 +333,108 @@ impl Plot for PerCall {
     }
 }
 
+/// Gap lengths counted in 10 ms steps (the histogram's bins are multiples of them), so an
+/// agent's gaps take at most 12 KB however many calls they have. Lengths outside 0 to 30 s
+/// (the widest axis drawn) are kept exactly, for the percentile that sets the axis.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GapCounts {
+    /// `bins[k]`: gaps from `k * 10` ms to `(k + 1) * 10` ms.
+    bins: Vec<u32>,
+    /// Lengths below 0 or from 30 s on, seconds.
+    outside_s: Vec<f64>,
+    /// Gaps counted.
+    count: u64,
+}
+
+/// Steps of [`GapCounts`] per second.
+const GAP_STEPS_PER_S: f64 = 100.0;
+/// Steps of [`GapCounts`] below 30 s.
+const GAP_STEPS: usize = 3000;
+
+impl GapCounts {
+    /// Counts one gap of `gap_s` seconds (not-finite lengths are ignored).
+    pub fn add(&mut self, gap_s: f64) {
+        if !gap_s.is_finite() {
+            return;
+        }
+        self.count += 1;
+        if (0.0..GAP_STEPS as f64 / GAP_STEPS_PER_S).contains(&gap_s) {
+            let k = ((gap_s * GAP_STEPS_PER_S).floor() as usize).min(GAP_STEPS - 1);
+            if k >= self.bins.len() {
+                self.bins.resize(k + 1, 0);
+            }
+            self.bins[k] = self.bins[k].saturating_add(1);
+        } else {
+            self.outside_s.push(gap_s);
+        }
+    }
+
+    /// Gaps counted.
+    pub fn len(&self) -> u64 {
+        self.count
+    }
+
+    /// True when no gap was counted.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The `rank`-th smallest length (0-based), gaps under 30 s at the start of their 10 ms
+    /// step.
+    fn nth(&self, rank: u64) -> f64 {
+        let mut sorted = self.outside_s.clone();
+        sorted.sort_by(f64::total_cmp);
+        let below = sorted.iter().take_while(|g| **g < 0.0).count();
+        if rank < below as u64 {
+            return sorted[rank as usize];
+        }
+        let mut seen = below as u64;
+        for (k, &c) in self.bins.iter().enumerate() {
+            seen += u64::from(c);
+            if rank < seen {
+                return k as f64 / GAP_STEPS_PER_S;
+            }
+        }
+        let i = (below as u64 + rank - seen) as usize;
+        sorted.get(i).copied().unwrap_or(0.0)
+    }
+
+    /// The `q` quantile (0..1), interpolating linearly as [`crate::report::agents::quantile`];
+    /// `None` when empty.
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        if self.count == 0 {
+            return None;
+        }
+        let pos = q.clamp(0.0, 1.0) * (self.count - 1) as f64;
+        let (lo, hi) = (pos.floor(), pos.ceil());
+        let (a, b) = (self.nth(lo as u64), self.nth(hi as u64));
+        Some(a + (b - a) * (pos - lo))
+    }
+
+    /// Counts per bin of `width_s` (a multiple of 10 ms), `bins` of them, lengths past the
+    /// last bin in the last one; negative lengths are left out.
+    fn histogram(&self, width_s: f64, bins: usize) -> Vec<usize> {
+        let mut counts = vec![0usize; bins.max(1)];
+        let last = counts.len() - 1;
+        let per = ((width_s * GAP_STEPS_PER_S).round() as usize).max(1);
+        for (k, &c) in self.bins.iter().enumerate() {
+            counts[(k / per).min(last)] += c as usize;
+        }
+        for g in self.outside_s.iter().filter(|g| **g >= 0.0) {
+            let i = ((g / width_s).floor() as usize).min(last);
+            counts[i] += 1;
+        }
+        counts
+    }
+}
+
 /// Histogram of gap lengths with the dead-air limit.
 #[derive(Debug, Clone)]
 pub struct GapHistogram {
     /// Chart title.
     pub title: String,
-    /// Every gap's length, seconds.
-    pub gaps_s: Vec<f64>,
+    /// Every gap's length, counted.
+    pub gaps: GapCounts,
     /// The dead-air limit, seconds.
     pub limit_s: f64,
 }
@@ -354,15 +449,11 @@ impl Plot for GapHistogram {
         root: &DrawingArea<DB, Shift>,
         _png: bool,
     ) -> Result<(), String> {
-        let p99 = crate::report::agents::quantile(&self.gaps_s, 0.99).unwrap_or(0.0);
+        let p99 = self.gaps.quantile(0.99).unwrap_or(0.0);
         let x_max = (p99.max(self.limit_s * 2.0) + 0.5).min(30.0).ceil();
         let width = if x_max > 12.0 { 0.5 } else { 0.25 };
         let bins = (x_max / width).round() as usize;
-        let mut counts = vec![0usize; bins];
-        for g in self.gaps_s.iter().filter(|g| g.is_finite() && **g >= 0.0) {
-            let i = ((g / width).floor() as usize).min(bins - 1);
-            counts[i] += 1;
-        }
+        let counts = self.gaps.histogram(width, bins);
         let top = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
         let mut chart = ChartBuilder::on(root)
             .caption(&self.title, title_style(17))
@@ -1204,6 +1295,44 @@ mod tests {
         );
         assert_eq!(r, vec![vec![(0.0, 1.0)], vec![(2.0, 2.0), (3.0, 3.0)]]);
         assert!(runs([(0.0, None)].into_iter()).is_empty());
+    }
+
+    #[test]
+    fn gap_counts_match_the_exact_lengths() {
+        // Lengths on 10 ms steps (as the gaps of calls.jsonl, rounded to 1 ms, mostly are
+        // not: 0.005 lands in the 0 step), one negative and two past 30 s.
+        let gaps = [
+            0.3, 2.5, 0.005, 1.27, 2.5, 45.0, 31.5, 12.34, -0.2, 0.3, 7.0, 2.0, 29.99,
+        ];
+        let mut counts = GapCounts::default();
+        for g in gaps {
+            counts.add(g);
+        }
+        counts.add(f64::NAN);
+        assert_eq!(counts.len(), gaps.len() as u64);
+        let steps: Vec<f64> = gaps
+            .iter()
+            .map(|&g| {
+                if (0.0..30.0).contains(&g) {
+                    (g * 100.0).floor() / 100.0
+                } else {
+                    g
+                }
+            })
+            .collect();
+        for q in [0.0, 0.1, 0.5, 0.9, 0.99, 1.0] {
+            let want = crate::report::agents::quantile(&steps, q).unwrap();
+            let got = counts.quantile(q).unwrap();
+            assert!((got - want).abs() < 1e-12, "q {q}: {got} vs {want}");
+        }
+        // Bins of 0.5 s up to 10 s: the straightforward count over the lengths.
+        let hist = counts.histogram(0.5, 20);
+        let mut want = vec![0usize; 20];
+        for g in gaps.iter().filter(|g| **g >= 0.0) {
+            want[((g / 0.5).floor() as usize).min(19)] += 1;
+        }
+        assert_eq!(hist, want);
+        assert_eq!(GapCounts::default().quantile(0.5), None);
     }
 
     #[test]
