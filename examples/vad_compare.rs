@@ -120,18 +120,8 @@ fn main() -> anyhow::Result<()> {
     let config = Config::default();
     let mut truth = calls::load_truth(&dir)?;
     // "odd" / "even": calls whose number (the digits of the name) is odd / even.
-    let number = |t: &TruthCall| {
-        t.name
-            .chars()
-            .filter(char::is_ascii_digit)
-            .collect::<String>()
-            .parse::<u64>()
-            .unwrap_or(0)
-    };
-    match half.as_str() {
-        "odd" => truth.retain(|t| number(t) % 2 == 1),
-        "even" => truth.retain(|t| number(t) % 2 == 0),
-        _ => {}
+    if !half.is_empty() {
+        calls::split(&mut truth, &half)?;
     }
     let mut ours = BTreeMap::new();
     let mut theirs = BTreeMap::new();

@@ -29,10 +29,14 @@ pub struct EvalCallsArgs {
     /// Settings file (TOML) for the analysis.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Score only the calls with odd or even numbers (tune on one half, check the other).
+    #[arg(long, default_value = "all", value_parser = ["all", "odd", "even"])]
+    split: String,
 }
 
 pub fn run(args: EvalCallsArgs) -> anyhow::Result<ExitCode> {
-    let truth = calls::load_truth(&args.truth_dir)?;
+    let mut truth = calls::load_truth(&args.truth_dir)?;
+    calls::split(&mut truth, &args.split)?;
     let results: BTreeMap<String, serde_json::Value> = match &args.results {
         Some(path) => calls::load_results(path)?,
         None => {
@@ -70,9 +74,10 @@ pub fn run(args: EvalCallsArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let scores = calls::score(&truth, &results, &ScoreSettings::default());
-    print!(
-        "{}",
-        calls::format_tables(&scores, &args.truth_dir.display().to_string())
-    );
+    let label = match args.split.as_str() {
+        "all" => args.truth_dir.display().to_string(),
+        half => format!("{} ({half} calls)", args.truth_dir.display()),
+    };
+    print!("{}", calls::format_tables(&scores, &label));
     Ok(ExitCode::SUCCESS)
 }

@@ -121,6 +121,31 @@ pub fn load_truth(dir: &Path) -> Result<Vec<TruthCall>> {
     Ok(out)
 }
 
+/// The number in a call's name (its digits), 0 when it has none.
+pub fn call_number(name: &str) -> u64 {
+    name.chars()
+        .filter(char::is_ascii_digit)
+        .collect::<String>()
+        .parse::<u64>()
+        .unwrap_or(0)
+}
+
+/// Keeps the calls of one half: `"odd"` or `"even"` call numbers; `"all"` keeps every call.
+/// Tune on one half, report the other (held out).
+pub fn split(truth: &mut Vec<TruthCall>, half: &str) -> Result<()> {
+    match half {
+        "all" => {}
+        "odd" => truth.retain(|t| !call_number(&t.name).is_multiple_of(2)),
+        "even" => truth.retain(|t| call_number(&t.name).is_multiple_of(2)),
+        other => {
+            return Err(Error::Config(format!(
+                "split: expected odd, even or all, not {other:?}"
+            )))
+        }
+    }
+    Ok(())
+}
+
 /// Nested lookup (`a.b.c`), or a flat key with dots.
 fn get<'a>(rec: &'a Value, dotted: &str) -> Option<&'a Value> {
     if let Some(v) = rec.get(dotted) {
@@ -894,6 +919,27 @@ mod tests {
         let p = match_spans(&det, &tru, 0.25);
         assert_eq!(p.len(), 1);
         assert_eq!(p[0].1, [1.05, 3.05]);
+    }
+
+    #[test]
+    fn split_keeps_odd_or_even_call_numbers() {
+        let calls = |names: &[&str]| -> Vec<TruthCall> {
+            names
+                .iter()
+                .map(|n| TruthCall {
+                    name: n.to_string(),
+                    truth: json!({}),
+                })
+                .collect()
+        };
+        let names = |t: &[TruthCall]| t.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+        let mut odd = calls(&["dev_001", "dev_002", "dev_013", "dev_040"]);
+        split(&mut odd, "odd").unwrap();
+        assert_eq!(names(&odd), ["dev_001", "dev_013"]);
+        let mut even = calls(&["dev_001", "dev_002", "dev_013", "dev_040"]);
+        split(&mut even, "even").unwrap();
+        assert_eq!(names(&even), ["dev_002", "dev_040"]);
+        assert!(split(&mut even, "third").is_err());
     }
 
     #[test]
