@@ -7,6 +7,7 @@
 //!   speech as ours (`[vad]` defaults), per channel.
 //!
 //! `cargo run --release --example vad_compare -- /work/shared/data/calls [odd|even]`
+//! `cargo run --release --example vad_compare -- dump CALL.wav > frames.tsv` (per frame)
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -113,8 +114,82 @@ fn earshot_result(call: &TruthCall, dir: &Path, config: &Config) -> Value {
     out
 }
 
+/// `dump FILE`: one line per 10 ms frame of a two-channel (or mono) file: time, each
+/// channel's band energy, the zero-lag band correlation, the energies after crosstalk
+/// removal and each channel's speech decision, tab separated (for looking at a call).
+fn dump(path: &Path) -> anyhow::Result<()> {
+    use agentvoice::features::{BandCorrelation, FrameExtractor};
+    use agentvoice::vad::{crosstalk_energy_db, VoiceActivity};
+    let (rate, channels) = decode(path)?;
+    let config = Config::default();
+    let frames: Vec<Vec<agentvoice::features::Frame>> = channels
+        .iter()
+        .map(|x| {
+            let mut fx = FrameExtractor::energy_only(rate);
+            let mut out = Vec::new();
+            fx.push(x, |f| out.push(f));
+            out
+        })
+        .collect();
+    let mut rho = Vec::new();
+    if channels.len() > 1 {
+        BandCorrelation::new(rate).push(&channels[0], &channels[1], &mut rho);
+    }
+    let n = frames.iter().map(Vec::len).min().unwrap_or(0);
+    let mut active = vec![vec![false; n]; frames.len()];
+    let mut vads: Vec<VoiceActivity> = frames
+        .iter()
+        .map(|_| VoiceActivity::new(&config.vad))
+        .collect();
+    let mut adjusted = vec![vec![0f32; n]; frames.len()];
+    for i in 0..n {
+        if frames.len() > 1 {
+            let r = rho.get(i).copied().unwrap_or(0.0);
+            let (a, b) = (frames[0][i], frames[1][i]);
+            let mut a2 = a;
+            let mut b2 = b;
+            a2.energy_db = crosstalk_energy_db(a.energy_db, b.energy_db, r);
+            b2.energy_db = crosstalk_energy_db(b.energy_db, a.energy_db, r);
+            adjusted[0][i] = a2.energy_db;
+            adjusted[1][i] = b2.energy_db;
+            let (left, right) = active.split_at_mut(1);
+            vads[0].push_paired(a2, &b2, |d| left[0][d.frame.index as usize] = d.active);
+            vads[1].push_paired(b2, &a2, |d| right[0][d.frame.index as usize] = d.active);
+        } else {
+            adjusted[0][i] = frames[0][i].energy_db;
+            let a = &mut active[0];
+            vads[0].push(frames[0][i], |d| a[d.frame.index as usize] = d.active);
+        }
+    }
+    for (v, a) in vads.iter_mut().zip(active.iter_mut()) {
+        v.finish(|d| {
+            if let Some(x) = a.get_mut(d.frame.index as usize) {
+                *x = d.active
+            }
+        });
+    }
+    for i in 0..n {
+        let mut line = format!("{:.2}", i as f64 * 0.01);
+        for channel in &frames {
+            line += &format!("\t{:.1}", channel[i].energy_db);
+        }
+        line += &format!("\t{:.3}", rho.get(i).copied().unwrap_or(0.0));
+        for (adj, act) in adjusted.iter().zip(&active) {
+            line += &format!("\t{:.1}\t{}", adj[i], u8::from(act[i]));
+        }
+        println!("{line}");
+    }
+    for (c, v) in vads.iter().enumerate() {
+        eprintln!("channel {c}: {:?}", v.segments());
+    }
+    Ok(())
+}
+
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("dump") {
+        return dump(Path::new(args.get(2).map_or("", |s| s)));
+    }
     let dir = PathBuf::from(args.get(1).map_or("/work/shared/data/calls", |s| s));
     let half = args.get(2).cloned().unwrap_or_default();
     let config = Config::default();

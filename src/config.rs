@@ -112,6 +112,10 @@ pub struct VadConfig {
     /// Spread of the raw frames below the smoothed floor, dB: at the first value the noise
     /// counts as steady, at the second as babble (in between, a blend).
     pub babble_spread_db: [f64; 2],
+    /// Babble mode holds this long after the spread last showed babble (a moment when
+    /// every background talker pauses does not end it; such a moment stays in the spread's
+    /// window for `babble_window_s` plus the look-ahead, so hold at least that), seconds.
+    pub babble_hold_s: f64,
     /// `speaker_range_db` in babble, dB.
     pub babble_range_db: f64,
     /// The speaker-level criterion never puts the threshold more than this above the noise
@@ -129,8 +133,9 @@ pub struct VadConfig {
 
 impl VadConfig {
     /// Allowed range of each setting: (key, value, lowest, highest).
-    fn ranges(&self) -> [(&'static str, f64, f64, f64); 15] {
+    fn ranges(&self) -> [(&'static str, f64, f64, f64); 16] {
         [
+            ("vad.babble_hold_s", self.babble_hold_s, 0.0, 600.0),
             ("vad.pad_end_s", self.pad_end_s, 0.0, 1.0),
             ("vad.smooth_s", self.smooth_s, 0.0, 1.0),
             ("vad.floor_window_s", self.floor_window_s, 0.1, 60.0),
@@ -236,6 +241,7 @@ impl Default for VadConfig {
             lookahead_s: 5.0,
             babble_window_s: 20.0,
             babble_spread_db: [4.5, 6.5],
+            babble_hold_s: 30.0,
             babble_range_db: 14.0,
             babble_cap_db: 30.0,
             other_party_range_db: 12.0,

@@ -100,6 +100,10 @@ pub struct VoiceActivity {
     /// Minimum of the raw frame energy over the long (babble) window.
     raw_floor: SlidingExtreme,
     babble_frames: u64,
+    /// Maximum of the babble spread over the hold window.
+    spread_peak: SlidingExtreme,
+    hold_frames: u64,
+
     /// Powers of the other party's last frames, for its centred average.
     other_powers: VecDeque<f64>,
     other_sum: f64,
@@ -155,6 +159,8 @@ impl VoiceActivity {
             sounding_floor: SlidingExtreme::new(false),
             raw_floor: SlidingExtreme::new(false),
             babble_frames: (config.babble_window_s / HOP_S).round().max(1.0) as u64,
+            spread_peak: SlidingExtreme::new(true),
+            hold_frames: (config.babble_hold_s / HOP_S).round().max(0.0) as u64,
             silent_frames: VecDeque::new(),
             other_powers: VecDeque::new(),
             other_sum: 0.0,
@@ -342,6 +348,12 @@ impl VoiceActivity {
         }
         let spread = self.long_floor.value().unwrap_or(ABSOLUTE_FLOOR_DB)
             - self.raw_floor.value().unwrap_or(ABSOLUTE_FLOOR_DB);
+        // A moment when every background talker pauses pulls the smoothed floor down to the
+        // raw one; babble mode holds through it.
+        self.spread_peak.push(n, spread);
+        self.spread_peak
+            .evict_before(n.saturating_sub(self.hold_frames));
+        let spread = self.spread_peak.value().unwrap_or(spread);
         let c = &self.config;
         // A line that is digitally silent between words (gated, or clean) has no babble.
         let window = (self.babble_frames + self.lookahead as u64).min(n + self.lookahead as u64);
@@ -629,6 +641,65 @@ mod tests {
             (2.0, -20.0),
         ]));
         assert_eq!(segs.len(), 2, "{segs:?}");
+    }
+
+    /// Frames of a near talker (bursts of `burst_s` at `talker_db` every `period_s`) over
+    /// babble (frame levels spread from 20 dB below to 4 dB above `babble_db`), with the
+    /// babble's pauses (every talker silent: `quiet_db`) at the given spans.
+    fn talker_over_babble(
+        duration_s: f64,
+        talker_db: f32,
+        babble_db: f32,
+        bursts: &[(f64, f64)],
+        pauses: &[(f64, f64)],
+        quiet_db: f32,
+    ) -> Vec<Frame> {
+        let mut state = 11u32;
+        let n = (duration_s / HOP_S).round() as u64;
+        (0..n)
+            .map(|index| {
+                let t = index as f64 * HOP_S;
+                state = state.wrapping_mul(1664525).wrapping_add(1013904223);
+                let u = (state >> 8) as f32 / (1u32 << 24) as f32;
+                let inside = |spans: &[(f64, f64)]| spans.iter().any(|&(s, e)| t >= s && t < e);
+                let babble = if inside(pauses) {
+                    quiet_db
+                } else {
+                    babble_db - 20.0 + 24.0 * u
+                };
+                let mut power = db_to_power(babble);
+                if inside(bursts) {
+                    power += db_to_power(talker_db + 4.0 * u - 2.0);
+                }
+                Frame {
+                    index,
+                    start_s: t,
+                    end_s: t + HOP_S,
+                    energy_db: power_to_db(power),
+                    voicing: 0.0,
+                    f0_hz: None,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn babble_stays_babble_through_a_pause_of_every_background_talker() {
+        // A talker every 6 s over babble 20 dB down; at 20.5 s the babble stops for half a
+        // second, down to the line noise (the smoothed floor then meets the raw one, as in
+        // steady noise).
+        let bursts: Vec<(f64, f64)> = (0..10)
+            .map(|k| (1.0 + 6.0 * k as f64, 2.5 + 6.0 * k as f64))
+            .collect();
+        let fs = talker_over_babble(60.0, -20.0, -40.0, &bursts, &[(20.5, 21.0)], -60.0);
+        let segs = run(&fs);
+        assert_eq!(segs.len(), bursts.len(), "{segs:?}");
+        for (seg, burst) in segs.iter().zip(&bursts) {
+            assert!(
+                (seg.0 - burst.0).abs() < 0.3 && (seg.1 - burst.1).abs() < 0.3,
+                "{segs:?}"
+            );
+        }
     }
 
     #[test]
