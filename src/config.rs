@@ -124,6 +124,14 @@ pub struct VadConfig {
     /// On two channels, each party is expected to speak within this of the other's level:
     /// background voices far below it on a silent party's channel are not that party, dB.
     pub other_party_range_db: f64,
+    /// On two channels, a frame whose smoothed level lies more than this below the other
+    /// channel's at the same moment is not core speech: a leak of the other party
+    /// (crosstalk, at any small delay) or background voices under the other's speech. A
+    /// party talking over the other speaks within a few dB of them, dB.
+    pub leak_range_db: f64,
+    /// `leak_range_db` compares with the other party's highest smoothed level within this
+    /// time of the frame, seconds.
+    pub leak_window_s: f64,
     /// How far ahead the detector looks before deciding a frame (floor and level see
     /// this far into the future; decisions lag the audio by this much), seconds. Live
     /// views use a short one (`live::DECISION_LAG_S`); files gain from a long one (a
@@ -133,8 +141,10 @@ pub struct VadConfig {
 
 impl VadConfig {
     /// Allowed range of each setting: (key, value, lowest, highest).
-    fn ranges(&self) -> [(&'static str, f64, f64, f64); 16] {
+    fn ranges(&self) -> [(&'static str, f64, f64, f64); 18] {
         [
+            ("vad.leak_window_s", self.leak_window_s, 0.0, 0.6),
+            ("vad.leak_range_db", self.leak_range_db, 0.0, 200.0),
             ("vad.babble_hold_s", self.babble_hold_s, 0.0, 600.0),
             ("vad.pad_end_s", self.pad_end_s, 0.0, 1.0),
             ("vad.smooth_s", self.smooth_s, 0.0, 1.0),
@@ -245,6 +255,8 @@ impl Default for VadConfig {
             babble_range_db: 14.0,
             babble_cap_db: 30.0,
             other_party_range_db: 12.0,
+            leak_range_db: 15.0,
+            leak_window_s: 0.5,
         }
     }
 }

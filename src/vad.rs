@@ -68,6 +68,8 @@ pub struct Decision {
 struct Held {
     frame: Frame,
     smoothed_db: f32,
+    /// The other party's smoothed level at this frame (two channels), else NaN.
+    other_smoothed_db: f32,
 }
 
 /// Streaming voice activity detector for one channel.
@@ -103,6 +105,9 @@ pub struct VoiceActivity {
     /// Maximum of the babble spread over the hold window.
     spread_peak: SlidingExtreme,
     hold_frames: u64,
+    /// Maximum of the other party's smoothed level within `leak_frames` of the frame decided.
+    other_near: SlidingExtreme,
+    leak_frames: u64,
 
     /// Powers of the other party's last frames, for its centred average.
     other_powers: VecDeque<f64>,
@@ -160,6 +165,9 @@ impl VoiceActivity {
             raw_floor: SlidingExtreme::new(false),
             babble_frames: (config.babble_window_s / HOP_S).round().max(1.0) as u64,
             spread_peak: SlidingExtreme::new(true),
+            other_near: SlidingExtreme::new(true),
+            // The other party's smoothed level must be known `leak_frames` ahead.
+            leak_frames: frames(config.leak_window_s).min(lookahead - half - 1) as u64,
             hold_frames: (config.babble_hold_s / HOP_S).round().max(0.0) as u64,
             silent_frames: VecDeque::new(),
             other_powers: VecDeque::new(),
@@ -208,6 +216,9 @@ impl VoiceActivity {
                 let mean = self.other_sum.max(0.0) / self.other_powers.len() as f64;
                 let index = self.frames_seen - self.half as u64;
                 self.other_level.push(index, power_to_db(mean));
+                if let Some(h) = self.held_mut(index) {
+                    h.other_smoothed_db = power_to_db(mean);
+                }
             }
         }
         // Frames are numbered by the detector, so a caller's numbering cannot break it.
@@ -220,6 +231,7 @@ impl VoiceActivity {
         self.held.push_back(Held {
             frame,
             smoothed_db: f32::NAN,
+            other_smoothed_db: f32::NAN,
         });
         self.powers.push_back(power);
         self.power_sum += power;
@@ -376,7 +388,19 @@ impl VoiceActivity {
         let core_threshold =
             (floor + c.snr_threshold_db as f32).max((level - range as f32).min(cap));
         let edge_threshold = (floor + c.edge_db as f32).max((level - edge_range as f32).min(cap));
-        let core = current.smoothed_db > core_threshold;
+        // Far below the other party at the same moment: a leak of the other channel (at
+        // any small delay, which the smoothing absorbs) or voices behind the other's speech.
+        let ahead = n + self.leak_frames;
+        if let Some(h) = self.held_at(ahead) {
+            if h.other_smoothed_db.is_finite() {
+                self.other_near.push(ahead, h.other_smoothed_db);
+            }
+        }
+        self.other_near
+            .evict_before(n.saturating_sub(self.leak_frames));
+        let other_near = self.other_near.value().unwrap_or(f32::NAN);
+        let under_other = other_near - current.smoothed_db > c.leak_range_db as f32;
+        let core = current.smoothed_db > core_threshold && !under_other;
 
         if core {
             match &mut self.open {
@@ -700,6 +724,85 @@ mod tests {
                 "{segs:?}"
             );
         }
+    }
+
+    type Spans = Vec<(f64, f64)>;
+
+    /// Runs two detectors on paired frames; returns (agent segments, customer segments).
+    fn run_pair(agent: &[Frame], customer: &[Frame]) -> (Spans, Spans) {
+        let mut a = VoiceActivity::new(&config());
+        let mut c = VoiceActivity::new(&config());
+        for (fa, fc) in agent.iter().zip(customer) {
+            a.push_paired(*fa, fc, |_| {});
+            c.push_paired(*fc, fa, |_| {});
+        }
+        a.finish(|_| {});
+        c.finish(|_| {});
+        (a.segments().to_vec(), c.segments().to_vec())
+    }
+
+    /// `frames` with `add` mixed in (power sum), shifted later by `delay` frames and
+    /// `gain_db` louder (negative: fainter).
+    fn mix_delayed(frames: &[Frame], add: &[Frame], delay: usize, gain_db: f32) -> Vec<Frame> {
+        frames
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let leak = i
+                    .checked_sub(delay)
+                    .and_then(|j| add.get(j))
+                    .map_or(0.0, |a| db_to_power(a.energy_db + gain_db));
+                Frame {
+                    energy_db: power_to_db(db_to_power(f.energy_db) + leak),
+                    ..*f
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_delayed_faint_leak_of_the_customer_is_not_the_agent() {
+        // Agent and customer take turns; the customer leaks into the agent's channel 40 ms
+        // late and 25 dB down (no zero-lag correlation would see it).
+        let agent = frames(&[
+            (1.0, -70.0),
+            (2.0, -22.0),
+            (4.0, -70.0),
+            (2.0, -22.0),
+            (3.0, -70.0),
+        ]);
+        let customer = frames(&[
+            (3.5, -70.0),
+            (2.5, -24.0),
+            (4.5, -70.0),
+            (1.5, -24.0),
+            (0.0, -70.0),
+        ]);
+        let n = agent.len().min(customer.len());
+        let leaky = mix_delayed(&agent[..n], &customer[..n], 4, -25.0);
+        let (a, c) = run_pair(&leaky, &customer[..n]);
+        assert_eq!(a.len(), 2, "agent {a:?}");
+        assert_eq!(c.len(), 2, "customer {c:?}");
+        for (seg, (s, e)) in a.iter().zip([(1.0, 3.0), (7.0, 9.0)]) {
+            assert!(
+                (seg.0 - s).abs() < 0.05 && (seg.1 - e).abs() < 0.05,
+                "{a:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_customer_talking_over_the_agent_a_little_quieter_is_kept() {
+        // Real overtalk: the customer starts 6 dB below the agent while the agent talks.
+        let agent = frames(&[(1.0, -70.0), (3.0, -22.0), (4.0, -70.0)]);
+        let customer = frames(&[(3.0, -70.0), (2.5, -28.0), (2.5, -70.0)]);
+        let (a, c) = run_pair(&agent, &customer);
+        assert_eq!(a.len(), 1, "agent {a:?}");
+        assert_eq!(c.len(), 1, "customer {c:?}");
+        assert!(
+            (c[0].0 - 3.0).abs() < 0.05 && (c[0].1 - 5.5).abs() < 0.05,
+            "{c:?}"
+        );
     }
 
     #[test]

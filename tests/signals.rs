@@ -95,14 +95,19 @@ fn ebu_tech_3341_cases_1_to_5() {
 
 /// A voice-like tone: a 140 Hz harmonic complex, amplitude-modulated at 4 Hz like syllables.
 fn voice_like(rate: u32, seconds: f64, dbfs: f64) -> Vec<f32> {
+    voice_like_f0(rate, seconds, dbfs, 140.0, 4.0)
+}
+
+/// A harmonic voice at `f0_hz` with `syllables_hz` syllables per second.
+fn voice_like_f0(rate: u32, seconds: f64, dbfs: f64, f0_hz: f64, syllables_hz: f64) -> Vec<f32> {
     let amplitude = 10f64.powf(dbfs / 20.0);
     (0..(rate as f64 * seconds).round() as usize)
         .map(|i| {
             let t = i as f64 / rate as f64;
             let harmonics: f64 = (1..=12)
-                .map(|h| (TAU * 140.0 * h as f64 * t).sin() / h as f64)
+                .map(|h| (TAU * f0_hz * h as f64 * t).sin() / h as f64)
                 .sum();
-            let syllables = 0.6 + 0.4 * (TAU * 4.0 * t).sin();
+            let syllables = 0.6 + 0.4 * (TAU * syllables_hz * t).sin();
             (amplitude * 0.5 * harmonics * syllables) as f32
         })
         .collect()
@@ -157,8 +162,10 @@ fn two_channels_with_known_overtalk() {
     agent.extend(silence(rate, 3.0));
     agent.extend(voice_like(rate, 2.0, -20.0));
     agent.extend(silence(rate, 1.0));
+    // The customer's own voice (another pitch and pace): the same waveform in phase would
+    // be a perfect copy of the agent, which is what a leak is.
     let mut customer = silence(rate, 3.5);
-    customer.extend(voice_like(rate, 2.5, -22.0));
+    customer.extend(voice_like_f0(rate, 2.5, -22.0, 190.0, 5.0));
     customer.extend(silence(rate, 4.0));
     let r = analyze(
         &config,
@@ -186,6 +193,43 @@ fn two_channels_with_known_overtalk() {
     );
     let share = i.agent_talk_share.unwrap();
     assert!((share - 5.0 / 7.5).abs() < 0.02, "{share}");
+}
+
+/// The customer leaks into the agent's channel 40 ms late and 25 dB down (an echo path no
+/// zero-lag correlation sees): the leak is neither agent speech nor overtalk.
+#[test]
+fn a_delayed_faint_leak_of_the_customer_is_not_the_agent() {
+    let rate = 8_000;
+    let config = Config::default();
+    // agent: speech 1.0-3.0 and 7.0-9.0; customer: speech 3.5-6.0
+    let mut agent = silence(rate, 1.0);
+    agent.extend(voice_like(rate, 2.0, -22.0));
+    agent.extend(silence(rate, 4.0));
+    agent.extend(voice_like(rate, 2.0, -22.0));
+    agent.extend(silence(rate, 1.0));
+    let mut customer = silence(rate, 3.5);
+    customer.extend(voice_like_f0(rate, 2.5, -24.0, 190.0, 5.0));
+    customer.extend(silence(rate, 4.0));
+    let delay = (0.04 * rate as f64) as usize;
+    let gain = 10f32.powf(-25.0 / 20.0);
+    for (i, a) in agent.iter_mut().enumerate().skip(delay) {
+        *a += gain * customer[i - delay];
+    }
+    let r = analyze(
+        &config,
+        rate,
+        2,
+        Layout::Stereo { agent_channel: 0 },
+        &interleave(&agent, &customer),
+    );
+    let segments = &r.speech.as_ref().unwrap().segments;
+    assert_eq!(segments.len(), 2, "{segments:?}");
+    assert!(
+        segments.iter().all(|s| s[1] < 3.5 || s[0] > 6.0),
+        "{segments:?}"
+    );
+    let i = r.interaction.expect("interaction section");
+    assert!(i.overtalk.is_empty(), "{:?}", i.overtalk);
 }
 
 /// Silence is measured as "nothing", never as NaN or minus infinity.
