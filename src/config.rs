@@ -244,7 +244,7 @@ impl Default for VadConfig {
             smooth_s: 0.15,
             floor_window_s: 5.0,
             level_window_s: 10.0,
-            edge_db: 4.0,
+            edge_db: 5.0,
             edge_search_s: 0.5,
             edge_dip_s: 0.25,
             edge_range_db: 30.0,
