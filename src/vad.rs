@@ -13,8 +13,15 @@
 //!    background voices are not). In babble (raw frames dipping far below the smoothed
 //!    floor over `babble_window_s`: a spread beyond `babble_spread_db`) the range narrows to
 //!    `babble_range_db`: there the background talkers rise well above the floor, and only
-//!    their level, below the agent's, tells them apart.
-//! 4. A run of core frames becomes a segment; its edges are refined to the frames where the
+//!    their level, below the agent's, tells them apart. Babble mode holds for
+//!    `babble_hold_s` after the spread last showed babble: when every background talker
+//!    pauses at once, the smoothed floor drops onto the raw one and the spread alone would
+//!    call the line steady for a whole window.
+//! 4. On two channels, a frame whose average lies more than `leak_range_db` below the other
+//!    party's highest average within `leak_window_s` is not core speech: a leak of the other
+//!    party (crosstalk at any small delay, which the smoothing absorbs) or background voices
+//!    under the other's speech. A party talking over the other stays within a few dB.
+//! 5. A run of core frames becomes a segment; its edges are refined to the frames where the
 //!    raw band energy first rises above (and last stays above) the floor by `edge_db`,
 //!    searching at most `edge_search_s` and stepping over dips up to `edge_dip_s`. Pauses shorter than `hangover_s` are bridged and
 //!    segments shorter than `min_speech_s` dropped.
@@ -31,11 +38,17 @@
 //!
 //! | candidate | gap F1 | gap MABE | greeting MAE | agree | frame F1 | overtalk F1 |
 //! |---|---|---|---|---|---|---|
-//! | this design (odd / even / all) | 0.97 / 0.96 / 0.97 | 0.03 s | 0.01 / 0.07 / 0.04 s | 1.00 | 0.98 | 1.00 / 0.26 / 0.51 |
+//! | this design (odd / even / all) | 0.97 / 1.00 / 0.98 | 0.03 s | 0.01 / 0.07 / 0.04 s | 1.00 | 0.98 | 1.00 / 0.77 / 0.88 |
+//! | same, before babble hold, leak range, edge 5 dB | 0.97 / 0.96 / 0.97 | 0.03 s | 0.01 / 0.07 / 0.04 s | 1.00 | 0.98 | 1.00 / 0.26 / 0.51 |
 //! | first design (raw energy over a floor, 0.5 s look-ahead) | 0.89 | 0.07 s | 0.65 s | 0.82 | 0.94 | 0.35 |
 //! | earshot 1.2 (16 kHz, score >= 0.5, same hangover) | 0.81 | 0.06 s | 0.66 s | 0.93 | 0.95 | 0.23 |
 //! | silero-vad (data README) | 0.80 | 0.05 s | 0.55 s | 0.82 | 0.94 | 0.36 |
 //! | WebRTC VAD mode 2 (data README) | 0.69 | 0.05 s | 1.52 s | 0.62 | 0.91 | 0.13 |
+//!
+//! Two channels (14 stereo calls; odd / even / all): customer frame F1 0.98 / 0.94 / 0.96
+//! (0.97 / 0.80 / 0.87 before), response-latency MAE 0.06 / 0.11 / 0.09 s (0.07 / 0.17 /
+//! 0.12 s before), overtalk boundary error 0.04 s. The even half holds all four stereo
+//! babble calls, so it is the hard held-out check; the odd half was used to pick values.
 
 use std::collections::VecDeque;
 
