@@ -403,16 +403,19 @@ impl VoiceActivity {
         let edge_threshold = (floor + c.edge_db as f32).max((level - edge_range as f32).min(cap));
         // Far below the other party at the same moment: a leak of the other channel (at
         // any small delay, which the smoothing absorbs) or voices behind the other's speech.
-        let ahead = n + self.leak_frames;
-        if let Some(h) = self.held_at(ahead) {
-            if h.other_smoothed_db.is_finite() {
-                self.other_near.push(ahead, h.other_smoothed_db);
+        // One channel (no other party's frames): nothing to compare with.
+        let under_other = !self.other_powers.is_empty() && {
+            let ahead = n + self.leak_frames;
+            if let Some(h) = self.held_at(ahead) {
+                if h.other_smoothed_db.is_finite() {
+                    self.other_near.push(ahead, h.other_smoothed_db);
+                }
             }
-        }
-        self.other_near
-            .evict_before(n.saturating_sub(self.leak_frames));
-        let other_near = self.other_near.value().unwrap_or(f32::NAN);
-        let under_other = other_near - current.smoothed_db > c.leak_range_db as f32;
+            self.other_near
+                .evict_before(n.saturating_sub(self.leak_frames));
+            let other_near = self.other_near.value().unwrap_or(f32::NAN);
+            other_near - current.smoothed_db > c.leak_range_db as f32
+        };
         let core = current.smoothed_db > core_threshold && !under_other;
 
         if core {
