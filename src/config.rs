@@ -132,6 +132,10 @@ pub struct VadConfig {
     /// `leak_range_db` compares with the other party's highest smoothed level within this
     /// time of the frame, seconds.
     pub leak_window_s: f64,
+    /// A segment's edges do not extend over frames more than this below the other party's
+    /// smoothed level at the same moment (a leak running on after this party stopped; a
+    /// real talker's fading edge sits closer), dB.
+    pub leak_edge_range_db: f64,
     /// How far ahead the detector looks before deciding a frame (floor and level see
     /// this far into the future; decisions lag the audio by this much), seconds. Live
     /// views use a short one (`live::DECISION_LAG_S`); files gain from a long one (a
@@ -141,8 +145,14 @@ pub struct VadConfig {
 
 impl VadConfig {
     /// Allowed range of each setting: (key, value, lowest, highest).
-    fn ranges(&self) -> [(&'static str, f64, f64, f64); 18] {
+    fn ranges(&self) -> [(&'static str, f64, f64, f64); 19] {
         [
+            (
+                "vad.leak_edge_range_db",
+                self.leak_edge_range_db,
+                0.0,
+                200.0,
+            ),
             ("vad.leak_window_s", self.leak_window_s, 0.0, 0.6),
             ("vad.leak_range_db", self.leak_range_db, 0.0, 200.0),
             ("vad.babble_hold_s", self.babble_hold_s, 0.0, 600.0),
@@ -257,6 +267,7 @@ impl Default for VadConfig {
             other_party_range_db: 12.0,
             leak_range_db: 15.0,
             leak_window_s: 0.5,
+            leak_edge_range_db: 20.0,
         }
     }
 }

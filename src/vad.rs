@@ -474,6 +474,13 @@ impl VoiceActivity {
         }
     }
 
+    /// The frame's smoothed level lies more than `leak_edge_range_db` below the other
+    /// party's at the same moment (a leak, or voices behind the other's speech): it extends
+    /// no edge.
+    fn under_other(&self, h: &Held) -> bool {
+        h.other_smoothed_db - h.smoothed_db > self.config.leak_edge_range_db as f32
+    }
+
     /// The onset of a segment whose core starts at frame `n`: the first frame of the run of
     /// edge-level energy that leads into the first loud frame.
     fn refined_start(&self, n: u64, core_threshold: f32, edge_threshold: f32) -> f64 {
@@ -497,7 +504,7 @@ impl VoiceActivity {
         while i > earliest && anchor - i <= self.reach as u64 {
             i -= 1;
             match self.held_at(i) {
-                Some(h) if h.frame.energy_db > edge_threshold => start = i,
+                Some(h) if h.frame.energy_db > edge_threshold && !self.under_other(h) => start = i,
                 Some(_) if start - i <= self.dip as u64 => {}
                 _ => break,
             }
@@ -541,7 +548,7 @@ impl VoiceActivity {
         while i < latest {
             i += 1;
             match self.held_at(i) {
-                Some(h) if h.frame.energy_db > edge_threshold => end = i,
+                Some(h) if h.frame.energy_db > edge_threshold && !self.under_other(h) => end = i,
                 Some(_) if i - end <= self.dip as u64 => {}
                 _ => break,
             }

@@ -116,3 +116,46 @@ fn customer_leaking_into_the_agent_channel_is_not_the_agent() {
     let alone = analyse(&agent_channel, 1, Layout::AgentOnly, 1024);
     assert!(overlap(&agent_segments(&alone), 4.2, 7.3) > 1.0);
 }
+
+#[test]
+fn a_delayed_leak_is_not_the_agent_and_two_channels_do_not_depend_on_the_block_size() {
+    let seconds = 12.0;
+    let agent = talker(&[(0.5, 3.5), (8.5, 11.0)], 130.0, 0.1, seconds);
+    let customer = talker(&[(3.2, 7.5)], 210.0, 0.08, seconds);
+    let n = agent.len();
+    let (hiss_a, hiss_c) = (noise(n, 0.0005, 3), noise(n, 0.0005, 4));
+    // The customer leaks into the agent channel 15 ms late and 25 dB down: the zero-lag
+    // correlation of the two channels does not see it.
+    let delay = (0.015 * RATE as f64) as usize;
+    let mut interleaved = Vec::with_capacity(2 * n);
+    for i in 0..n {
+        let leak = if i >= delay {
+            0.056 * customer[i - delay]
+        } else {
+            0.0
+        };
+        interleaved.push(agent[i] + leak + hiss_a[i]);
+        interleaved.push(customer[i] + hiss_c[i]);
+    }
+    let layout = Layout::Stereo { agent_channel: 0 };
+    let reference = analyse(&interleaved, 2, layout, 4096);
+    let a = agent_segments(&reference);
+    let c = customer_segments(&reference);
+    assert!(
+        overlap(&a, 3.9, 7.3) < 0.2,
+        "leak taken for the agent: {a:?}"
+    );
+    assert!(overlap(&a, 0.5, 3.5) > 2.5, "agent lost: {a:?}");
+    // The customer starts while the agent still talks (real overtalk, 2 dB quieter).
+    assert!(overlap(&c, 3.2, 7.5) > 4.0, "customer lost: {c:?}");
+    for block in [1, 37, 1000] {
+        let r = analyse(&interleaved, 2, layout, block);
+        assert_eq!(agent_segments(&r), a, "block {block}");
+        assert_eq!(customer_segments(&r), c, "block {block}");
+        assert_eq!(
+            r.interaction.as_ref().map(|i| i.overtalk.clone()),
+            reference.interaction.as_ref().map(|i| i.overtalk.clone()),
+            "block {block}"
+        );
+    }
+}
