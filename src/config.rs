@@ -116,6 +116,9 @@ pub struct VadConfig {
     /// every background talker pauses does not end it; such a moment stays in the spread's
     /// window for `babble_window_s` plus the look-ahead, so hold at least that), seconds.
     pub babble_hold_s: f64,
+    /// Speech ends are moved this much later again in babble, where an utterance's fading
+    /// tail sinks under the background voices before it ends, seconds.
+    pub babble_pad_end_s: f64,
     /// `speaker_range_db` in babble, dB.
     pub babble_range_db: f64,
     /// The speaker-level criterion never puts the threshold more than this above the noise
@@ -145,7 +148,7 @@ pub struct VadConfig {
 
 impl VadConfig {
     /// Allowed range of each setting: (key, value, lowest, highest).
-    fn ranges(&self) -> [(&'static str, f64, f64, f64); 19] {
+    fn ranges(&self) -> [(&'static str, f64, f64, f64); 20] {
         [
             (
                 "vad.leak_edge_range_db",
@@ -156,6 +159,7 @@ impl VadConfig {
             ("vad.leak_window_s", self.leak_window_s, 0.0, 0.6),
             ("vad.leak_range_db", self.leak_range_db, 0.0, 200.0),
             ("vad.babble_hold_s", self.babble_hold_s, 0.0, 600.0),
+            ("vad.babble_pad_end_s", self.babble_pad_end_s, 0.0, 1.0),
             ("vad.pad_end_s", self.pad_end_s, 0.0, 1.0),
             ("vad.smooth_s", self.smooth_s, 0.0, 1.0),
             ("vad.floor_window_s", self.floor_window_s, 0.1, 60.0),
@@ -262,6 +266,7 @@ impl Default for VadConfig {
             babble_window_s: 20.0,
             babble_spread_db: [4.5, 6.5],
             babble_hold_s: 30.0,
+            babble_pad_end_s: 0.1,
             babble_range_db: 14.0,
             babble_cap_db: 30.0,
             other_party_range_db: 12.0,
