@@ -168,13 +168,14 @@ impl FrameExtractor {
 
     /// Adds samples; calls `on_frame` for every completed frame.
     pub fn push(&mut self, mut samples: &[f32], mut on_frame: impl FnMut(Frame)) {
-        if !self.periodicity {
-            return self.push_energy_only(samples, on_frame);
-        }
         while !samples.is_empty() {
             let take = (self.hop_samples - self.frame_fill).min(samples.len());
             let (now, rest) = samples.split_at(take);
-            let energy = self.filter_block(now);
+            let energy = if self.periodicity {
+                self.filter_block(now)
+            } else {
+                self.band_block(now)
+            };
             self.frame_energy += energy as f64 * self.fast_gain;
             self.frame_fill += take;
             self.samples_seen += take as u64;
@@ -239,22 +240,6 @@ impl FrameExtractor {
         energy
     }
 
-    fn push_energy_only(&mut self, mut samples: &[f32], mut on_frame: impl FnMut(Frame)) {
-        while !samples.is_empty() {
-            let take = (self.hop_samples - self.frame_fill).min(samples.len());
-            let (now, rest) = samples.split_at(take);
-            let energy = self.band_block(now);
-            self.frame_energy += energy as f64 * self.fast_gain;
-            self.frame_fill += take;
-            self.samples_seen += take as u64;
-            if self.frame_fill == self.hop_samples {
-                let frame = self.close_frame();
-                on_frame(frame);
-            }
-            samples = rest;
-        }
-    }
-
     /// Runs the band filter over `now` (within one frame) and returns its energy (before
     /// the cascade's gain).
     fn band_block(&mut self, now: &[f32]) -> f32 {
@@ -274,19 +259,14 @@ impl FrameExtractor {
 
     #[inline(always)]
     fn band_block_portable(&mut self, now: &[f32]) -> f32 {
-        let (high, low) = (self.band_high, self.band_low);
-        // Scalars, not arrays: pairs of f32 would be packed in integer registers.
-        let [[mut x1, mut x2], [mut h1, mut h2], [mut g1, mut g2], [mut l1, mut l2]] =
-            self.band_history;
         let mut energy = 0.0f32;
-        for &x in now {
-            let h = high.output(x, [x1, x2], [h1, h2]);
-            let g = high.output(h, [h1, h2], [g1, g2]);
-            let l = low.output(g, [g1, g2], [l1, l2]);
-            (x2, x1, h2, h1, g2, g1, l2, l1) = (x1, x, h1, h, g1, g, l1, l);
-            energy += l * l;
-        }
-        self.band_history = flush_tiny([[x1, x2], [h1, h2], [g1, g2], [l1, l2]]);
+        band_cascade(
+            self.band_high,
+            self.band_low,
+            &mut self.band_history,
+            now,
+            |l| energy += l * l,
+        );
         energy
     }
 
@@ -648,14 +628,32 @@ fn band_filter_portable(
     input: &[f32],
     output: &mut [f32],
 ) {
+    let mut out = output.iter_mut();
+    band_cascade(high, low, history, input, |l| {
+        if let Some(o) = out.next() {
+            *o = l;
+        }
+    });
+}
+
+/// The speech band cascade (two high-pass sections, one low-pass, unscaled) over `input`,
+/// handing each output to `sink`; the states are kept in `history`.
+#[inline(always)]
+fn band_cascade(
+    high: UnscaledSection<true>,
+    low: UnscaledSection<false>,
+    history: &mut History<4>,
+    input: &[f32],
+    mut sink: impl FnMut(f32),
+) {
     // Scalars, not arrays: pairs of f32 would be packed in integer registers.
     let [[mut x1, mut x2], [mut h1, mut h2], [mut g1, mut g2], [mut l1, mut l2]] = *history;
-    for (&x, o) in input.iter().zip(output) {
+    for &x in input {
         let h = high.output(x, [x1, x2], [h1, h2]);
         let g = high.output(h, [h1, h2], [g1, g2]);
         let l = low.output(g, [g1, g2], [l1, l2]);
         (x2, x1, h2, h1, g2, g1, l2, l1) = (x1, x, h1, h, g1, g, l1, l);
-        *o = l;
+        sink(l);
     }
     *history = flush_tiny([[x1, x2], [h1, h2], [g1, g2], [l1, l2]]);
 }
