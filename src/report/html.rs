@@ -283,6 +283,19 @@ impl Written {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(())
     }
+
+    /// Counts a PNG written, or notes why it was not (PNGs are optional: no error).
+    fn png(&self, result: std::result::Result<(), String>, notes: &std::sync::Mutex<Vec<String>>) {
+        match result {
+            Ok(()) => {
+                self.count
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            Err(e) => {
+                notes.lock().map(|mut v| v.push(format!("png: {e}"))).ok();
+            }
+        }
+    }
 }
 
 /// The calls of one agent (oldest first), with the page names used for them.
@@ -490,16 +503,7 @@ impl ReportBuilder {
                         plots::to_png(&p.trend, &out.join("trend.png"), note),
                     ];
                     for r in results {
-                        match r {
-                            Ok(()) => {
-                                written
-                                    .count
-                                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            }
-                            Err(e) => {
-                                notes.lock().map(|mut v| v.push(format!("png: {e}"))).ok();
-                            }
-                        }
+                        written.png(r, &notes);
                     }
                 }
                 Ok(())
@@ -558,16 +562,8 @@ impl ReportBuilder {
                 .iter()
                 .any(|a| !fonts::status().renders(&a.agent));
             let note = replaced.then_some(PNG_NAME_NOTE);
-            match plots::to_png(&overview, &dir.join("png").join("overview.png"), note) {
-                Ok(()) => {
-                    written
-                        .count
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                }
-                Err(e) => {
-                    notes.lock().map(|mut v| v.push(format!("png: {e}"))).ok();
-                }
-            }
+            let overview_png = dir.join("png").join("overview.png");
+            written.png(plots::to_png(&overview, &overview_png, note), &notes);
         }
         let mut notes = notes.into_inner().unwrap_or_default();
         notes.dedup();
