@@ -70,6 +70,9 @@ NOISES = {"none": 0.12, "white": 0.14, "pink": 0.14, "brown": 0.14, "hum50": 0.1
 
 # ------------------------------------------------------------------ sources
 
+# More calls than this is a typo, not a test set (each takes about 2 s and 1-3 MB).
+MAX_COUNT = 100_000
+
 def trim_span(x: np.ndarray) -> tuple[int, int]:
     """Sample span [s, e) of the audible part of an utterance (energy rule, see the docstring)."""
     hop = SR // 100
@@ -653,7 +656,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="output folder (created)")
-    ap.add_argument("--count", type=int, default=40, help="number of calls (default 40)")
+    ap.add_argument("--count", type=int, default=40,
+                    help=f"number of calls (default 40, at most {MAX_COUNT})")
     ap.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
     ap.add_argument("--speech", default="/work/shared/data/speech",
                     help="folder with manifest.tsv and the utterances")
@@ -663,10 +667,13 @@ def main(argv=None) -> int:
                     "for the same files, so segment ends follow the dev set's convention; "
                     "'' = the energy rule for every file")
     a = ap.parse_args(argv)
-    if a.count < 1:
-        ap.error("--count must be >= 1")
+    if not 1 <= a.count <= MAX_COUNT:
+        ap.error(f"--count must be 1 to {MAX_COUNT}")
     out = Path(a.out)
-    (out / "truth").mkdir(parents=True, exist_ok=True)
+    try:
+        (out / "truth").mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        ap.error(f"--out {out}: cannot create it: {e.strerror}")
     speech = load_speech(Path(a.speech), dev_trims(Path(a.trims_from) if a.trims_from else None))
     # kinds in the dev set's proportions (16 agent_only, 14 stereo, 10 mixed_mono of 40)
     n_a = round(a.count * 16 / 40)
