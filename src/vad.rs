@@ -318,15 +318,17 @@ impl VoiceActivity {
         }
         // Digital silence (dropouts, gated lines) says nothing about the kind of noise: the
         // spread skips it, so a babble channel with a few zeroed stretches is still babble.
+        // The spread's minima stop only at digital silence, not at the absolute floor: faint
+        // babble (-70 dBFS) dips far below -80 dB, and clamping both minima there hid it.
         self.floor.push(index, db.max(ABSOLUTE_FLOOR_DB));
         if self.silent_in_window == 0 {
-            self.long_floor.push(index, db.max(ABSOLUTE_FLOOR_DB));
+            self.long_floor.push(index, db.max(DIGITAL_SILENCE_DB));
             self.sounding_floor.push(index, db.max(ABSOLUTE_FLOOR_DB));
         }
         self.level.push(index, db);
         if let Some(raw) = self.held_at(index).map(|h| h.frame.energy_db) {
             if raw > DIGITAL_SILENCE_DB {
-                self.raw_floor.push(index, raw.max(ABSOLUTE_FLOOR_DB));
+                self.raw_floor.push(index, raw.max(DIGITAL_SILENCE_DB));
             } else {
                 self.silent_frames.push_back(index);
             }
@@ -788,6 +790,25 @@ mod tests {
             assert!((p.0 - q.0).abs() < 1e-9, "{padded:?} {plain:?}");
             assert!((p.1 - q.1 - extra).abs() < 0.011, "{padded:?} {plain:?}");
             assert!((q.1 - burst.1).abs() < 0.3, "{plain:?}");
+        }
+    }
+
+    #[test]
+    fn faint_babble_is_still_babble() {
+        // Babble around -70 dBFS whose frames dip to -90 dB, and a talker at -40 dBFS
+        // now and then: the babble between the talker's turns is not speech (with the
+        // spread's minima clamped at the -80 dB floor it looked steady and was taken).
+        let bursts: Vec<(f64, f64)> = (0..5)
+            .map(|k| (2.0 + 8.0 * k as f64, 3.5 + 8.0 * k as f64))
+            .collect();
+        let fs = talker_over_babble(40.0, -40.0, -70.0, &bursts, &[], -90.0);
+        let segs = run(&fs);
+        assert_eq!(segs.len(), bursts.len(), "{segs:?}");
+        for (seg, burst) in segs.iter().zip(&bursts) {
+            assert!(
+                (seg.0 - burst.0).abs() < 0.3 && (seg.1 - burst.1).abs() < 0.3,
+                "{segs:?}"
+            );
         }
     }
 
