@@ -269,7 +269,7 @@ impl Default for VadConfig {
             babble_pad_end_s: 0.1,
             babble_range_db: 14.0,
             babble_cap_db: 30.0,
-            other_party_range_db: 12.0,
+            other_party_range_db: 8.0,
             leak_range_db: 15.0,
             leak_window_s: 0.5,
             leak_edge_range_db: 20.0,
