@@ -516,6 +516,12 @@ pub struct Scores {
     pub speaking_rate: Option<ErrStats>,
     /// Articulation-rate errors.
     pub articulation_rate: Option<ErrStats>,
+    /// `rate.overall_rate_spm` against the truth's syllables per minute of file: the
+    /// truth's own `speaking_rate_spm` definition (ours is per minute of talk time).
+    pub file_rate: Option<ErrStats>,
+    /// `rate.speaking_rate_spm` (per minute of talk time) against the truth's syllables per
+    /// minute of its speech segments: the same definition on both sides.
+    pub talk_rate: Option<ErrStats>,
     /// Long gaps.
     pub long_gaps: Option<SpanScore>,
     /// Greeting latency.
@@ -592,6 +598,7 @@ pub fn score(truth: &[TruthCall], results: &BTreeMap<String, Value>, s: &ScoreSe
     let (mut gap_berr, mut ot_berr, mut ot_sec) = (Vec::new(), Vec::new(), Vec::new());
     let (mut fr, mut cfr) = (Counts::default(), Counts::default());
     let (mut lat_pairs, mut lat_cnt) = (Vec::new(), Vec::new());
+    let (mut file_rate, mut talk_rate) = (Vec::new(), Vec::new());
     for call in truth {
         let Some(r) = results.get(&call.name) else {
             out.missing.push(call.name.clone());
@@ -613,6 +620,23 @@ pub fn score(truth: &[TruthCall], results: &BTreeMap<String, Value>, s: &ScoreSe
         }
         if let Some(v) = num(get(r, "rate.articulation_rate_spm")) {
             art.push((v, tnum(&tg["articulation_rate_spm"])));
+        }
+        let true_syllables = tnum(&tg["syllables"]);
+        if let (Some(v), Some(d)) = (
+            num(get(r, "rate.overall_rate_spm")),
+            num(t.get("duration_s")),
+        ) {
+            if d > 0.0 {
+                file_rate.push((v, true_syllables / d * 60.0));
+            }
+        }
+        if let (Some(v), Some(sp)) = (
+            num(get(r, "rate.speaking_rate_spm")),
+            num(tg.get("speech_s")),
+        ) {
+            if sp > 0.0 {
+                talk_rate.push((v, true_syllables / sp * 60.0));
+            }
         }
         if let Some(det) = valid_spans(get(r, "silence.long_gaps")) {
             let long = |g: &[f64; 2]| g[1] - g[0] >= s.min_gap_s - 1e-9;
@@ -692,6 +716,8 @@ pub fn score(truth: &[TruthCall], results: &BTreeMap<String, Value>, s: &ScoreSe
     out.syllables = err_stats(&syl);
     out.speaking_rate = err_stats(&rate);
     out.articulation_rate = err_stats(&art);
+    out.file_rate = err_stats(&file_rate);
+    out.talk_rate = err_stats(&talk_rate);
     let finish = |mut sc: SpanScore, berr: &[f64]| {
         (sc.precision, sc.recall, sc.f1) = prf(sc.true_count, sc.detected, sc.tp);
         sc.mabe_s = (!berr.is_empty()).then(|| berr.iter().sum::<f64>() / berr.len() as f64);
@@ -805,6 +831,19 @@ pub fn format_tables_for(sc: &Scores, label: &str, system: &str) -> String {
         c.map_or(0, |x| x.n),
         f(c.map(|x| x.mae), 1),
         fp(c.and_then(|x| x.mape), 1),
+    );
+    // The truth's rates divide by the file's duration and by its speech segments; ours by
+    // talk time and by phonation time. The same definitions on both sides:
+    let (fr_, tr_) = (sc.file_rate, sc.talk_rate);
+    let _ = writeln!(
+        o,
+        "    same definitions: per minute of file (overall_rate_spm) n {} MAE {} MAPE {} | per minute of talk (speaking_rate_spm vs truth syllables / speech_s) n {} MAE {} MAPE {}",
+        fr_.map_or(0, |x| x.n),
+        f(fr_.map(|x| x.mae), 1),
+        fp(fr_.and_then(|x| x.mape), 1),
+        tr_.map_or(0, |x| x.n),
+        f(tr_.map(|x| x.mae), 1),
+        fp(tr_.and_then(|x| x.mape), 1),
     );
     let (g, gr, fa) = (sc.long_gaps, sc.greeting, sc.frame_agent);
     let _ = writeln!(
@@ -940,6 +979,30 @@ mod tests {
         split(&mut even, "even").unwrap();
         assert_eq!(names(&even), ["dev_002", "dev_040"]);
         assert!(split(&mut even, "third").is_err());
+    }
+
+    #[test]
+    fn rates_are_also_scored_with_the_same_definitions_on_both_sides() {
+        // 20 syllables in 5 s of speech in a 10 s file: 120 per minute of file, 240 per
+        // minute of speech.
+        let truth = vec![TruthCall {
+            name: "c1".into(),
+            truth: json!({
+                "kind": "agent_only", "file": "c1.wav", "duration_s": 10.0,
+                "target": {"syllables": 20, "speech_s": 5.0, "speaking_rate_spm": 120.0,
+                           "articulation_rate_spm": 240.0}
+            }),
+        }];
+        let result = json!({"file": "c1.wav", "rate": {"syllables": 22,
+            "overall_rate_spm": 132.0, "speaking_rate_spm": 216.0}});
+        let mut res = BTreeMap::new();
+        res.insert("c1".to_string(), result);
+        let sc = score(&truth, &res, &ScoreSettings::default());
+        // The reference scorer's column compares per minute of talk with per minute of file.
+        assert!((sc.speaking_rate.map_or(0.0, |x| x.mae) - 96.0).abs() < 1e-9);
+        assert!((sc.file_rate.map_or(0.0, |x| x.mae) - 12.0).abs() < 1e-9);
+        assert!((sc.talk_rate.map_or(0.0, |x| x.mae) - 24.0).abs() < 1e-9);
+        assert!((sc.talk_rate.and_then(|x| x.mape).unwrap_or(0.0) - 10.0).abs() < 1e-9);
     }
 
     #[test]
