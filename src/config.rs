@@ -112,6 +112,11 @@ pub struct VadConfig {
     /// Spread of the raw frames below the smoothed floor, dB: at the first value the noise
     /// counts as steady, at the second as babble (in between, a blend).
     pub babble_spread_db: [f64; 2],
+    /// Mean dip of the frames near the floor below their smoothed level over the babble
+    /// window, dB: at the first value the noise counts as steady, at the second as babble
+    /// (the larger of this and the spread's verdict holds). Steady noise dips under 1 dB,
+    /// babble 2-4 dB, from the first seconds of a call on.
+    pub babble_dip_db: [f64; 2],
     /// Babble mode holds this long after the spread last showed babble (a moment when
     /// every background talker pauses does not end it; such a moment stays in the spread's
     /// window for `babble_window_s` plus the look-ahead, so hold at least that), seconds.
@@ -148,7 +153,7 @@ pub struct VadConfig {
 
 impl VadConfig {
     /// Allowed range of each setting: (key, value, lowest, highest).
-    fn ranges(&self) -> [(&'static str, f64, f64, f64); 20] {
+    fn ranges(&self) -> [(&'static str, f64, f64, f64); 22] {
         [
             (
                 "vad.leak_edge_range_db",
@@ -189,6 +194,13 @@ impl VadConfig {
                 self.babble_spread_db[1],
                 self.babble_spread_db[0] + 0.1,
                 60.0,
+            ),
+            ("vad.babble_dip_db[0]", self.babble_dip_db[0], 0.0, 30.0),
+            (
+                "vad.babble_dip_db[1]",
+                self.babble_dip_db[1],
+                self.babble_dip_db[0] + 0.1,
+                30.0,
             ),
         ]
     }
@@ -265,6 +277,7 @@ impl Default for VadConfig {
             lookahead_s: 5.0,
             babble_window_s: 20.0,
             babble_spread_db: [4.5, 6.5],
+            babble_dip_db: [1.4, 2.0],
             babble_hold_s: 30.0,
             babble_pad_end_s: 0.1,
             babble_range_db: 14.0,

@@ -11,7 +11,9 @@
 //! 3. A frame is core speech when the average rises `snr_threshold_db` above the floor and
 //!    to within `speaker_range_db` of the speaker's level (a quiet agent is kept, faint
 //!    background voices are not). In babble (raw frames dipping far below the smoothed
-//!    floor over `babble_window_s`: a spread beyond `babble_spread_db`) the range narrows to
+//!    floor over `babble_window_s`: a spread beyond `babble_spread_db`; or, seen from the
+//!    first seconds of a call, frames near the floor dipping on average more than
+//!    `babble_dip_db` below their smoothed level) the range narrows to
 //!    `babble_range_db`: there the background talkers rise well above the floor, and only
 //!    their level, below the agent's, tells them apart. Babble mode holds for
 //!    `babble_hold_s` after the spread last showed babble: when every background talker
@@ -70,6 +72,10 @@ use crate::features::{Frame, HOP_S};
 const ABSOLUTE_FLOOR_DB: f32 = -80.0;
 /// At or below this band energy a frame is digital silence (zeros), dB re full scale.
 const DIGITAL_SILENCE_DB: f32 = -100.0;
+/// Frames whose smoothed level lies within this of the floor show the noise alone, dB.
+const QUIET_RANGE_DB: f32 = 6.0;
+/// The dips of frames near the floor count once this many are in the window.
+const MIN_QUIET_FRAMES: usize = 30;
 /// A channel with more than this share of digitally silent frames is gated, not noisy.
 const GATED_SHARE: f64 = 0.05;
 /// Longest smoothing half-window and edge search allowed, frames (bounds the look-ahead).
@@ -139,6 +145,9 @@ pub struct VoiceActivity {
     other_level: SlidingExtreme,
     /// Indices of digitally silent frames in the babble window.
     silent_frames: VecDeque<u64>,
+    /// Frames near the floor in the babble window: (index, smoothed minus raw level, dB).
+    quiet_dips: VecDeque<(u64, f32)>,
+    quiet_dip_sum: f64,
     open: Option<OpenSegment>,
     segments: Vec<(f64, f64)>,
     phonation_s: f64,
@@ -195,6 +204,8 @@ impl VoiceActivity {
             leak_frames: frames(config.leak_window_s).min(lookahead - half - 1) as u64,
             hold_frames: (config.babble_hold_s / HOP_S).round().max(0.0) as u64,
             silent_frames: VecDeque::new(),
+            quiet_dips: VecDeque::new(),
+            quiet_dip_sum: 0.0,
             other_powers: VecDeque::new(),
             other_sum: 0.0,
             other_level: SlidingExtreme::new(true),
@@ -327,6 +338,12 @@ impl VoiceActivity {
         }
         self.level.push(index, db);
         if let Some(raw) = self.held_at(index).map(|h| h.frame.energy_db) {
+            let near_floor = self.floor.value().is_some_and(|f| db < f + QUIET_RANGE_DB);
+            if raw > DIGITAL_SILENCE_DB && near_floor {
+                let dip = (db - raw).clamp(0.0, 30.0);
+                self.quiet_dips.push_back((index, dip));
+                self.quiet_dip_sum += dip as f64;
+            }
             if raw > DIGITAL_SILENCE_DB {
                 self.raw_floor.push(index, raw.max(DIGITAL_SILENCE_DB));
             } else {
@@ -385,6 +402,20 @@ impl VoiceActivity {
         {
             self.silent_frames.pop_front();
         }
+        while self
+            .quiet_dips
+            .front()
+            .is_some_and(|&(i, _)| i + self.babble_frames < n)
+        {
+            if let Some((_, d)) = self.quiet_dips.pop_front() {
+                self.quiet_dip_sum -= d as f64;
+            }
+        }
+        let dip_mean = if self.quiet_dips.len() >= MIN_QUIET_FRAMES {
+            (self.quiet_dip_sum / self.quiet_dips.len() as f64) as f32
+        } else {
+            f32::NAN
+        };
         let spread = self.long_floor.value().unwrap_or(ABSOLUTE_FLOOR_DB)
             - self.raw_floor.value().unwrap_or(ABSOLUTE_FLOOR_DB);
         // A moment when every background talker pauses pulls the smoothed floor down to the
@@ -397,13 +428,20 @@ impl VoiceActivity {
         // A line that is digitally silent between words (gated, or clean) has no babble.
         let window = (self.babble_frames + self.lookahead as u64).min(n + self.lookahead as u64);
         let gated = self.silent_frames.len() as f64 > GATED_SHARE * window.max(1) as f64;
-        let babble = if gated {
-            0.0
-        } else {
-            ((spread as f64 - c.babble_spread_db[0])
-                / (c.babble_spread_db[1] - c.babble_spread_db[0]).max(1e-6))
+        // A second sign of babble, there from the first seconds of a call: frames near the
+        // floor dip well below their smoothed level (background talkers come and go; steady
+        // noise stays within a dB of its average).
+        let by_dip = if dip_mean.is_finite() {
+            ((dip_mean as f64 - c.babble_dip_db[0])
+                / (c.babble_dip_db[1] - c.babble_dip_db[0]).max(1e-6))
             .clamp(0.0, 1.0)
+        } else {
+            0.0
         };
+        let by_spread = ((spread as f64 - c.babble_spread_db[0])
+            / (c.babble_spread_db[1] - c.babble_spread_db[0]).max(1e-6))
+        .clamp(0.0, 1.0);
+        let babble = if gated { 0.0 } else { by_spread.max(by_dip) };
         let range = c.speaker_range_db + babble * (c.babble_range_db - c.speaker_range_db);
         let edge_range = c.edge_range_db + babble * (c.babble_range_db - c.speaker_range_db);
         // The speaker-level criterion never asks for more than `babble_cap_db` above the
@@ -810,6 +848,37 @@ mod tests {
                 "{segs:?}"
             );
         }
+    }
+
+    #[test]
+    fn babble_is_known_from_the_first_seconds_of_a_call() {
+        // Babble whose frames swing a few dB (never far below their average, so the spread
+        // of the minima stays small for many seconds), then a talker 27 dB above it from
+        // 2 s on: the babble before the greeting is not speech.
+        let mut state = 5u32;
+        let bursts = [(2.0, 4.0), (6.0, 8.5), (11.0, 13.0)];
+        let fs: Vec<Frame> = (0..1500u64)
+            .map(|index| {
+                let t = index as f64 * HOP_S;
+                state = state.wrapping_mul(1664525).wrapping_add(1013904223);
+                let u = (state >> 8) as f32 / (1u32 << 24) as f32;
+                let mut power = db_to_power(-47.0 - 8.0 + 11.0 * u);
+                if bursts.iter().any(|&(s, e)| t >= s && t < e) {
+                    power += db_to_power(-20.0 + 4.0 * u - 2.0);
+                }
+                Frame {
+                    index,
+                    start_s: t,
+                    end_s: t + HOP_S,
+                    energy_db: power_to_db(power),
+                    voicing: 0.0,
+                    f0_hz: None,
+                }
+            })
+            .collect();
+        let segs = run(&fs);
+        assert_eq!(segs.len(), bursts.len(), "{segs:?}");
+        assert!((segs[0].0 - 2.0).abs() < 0.1, "{segs:?}");
     }
 
     type Spans = Vec<(f64, f64)>;
