@@ -126,6 +126,9 @@ pub struct VadConfig {
     pub babble_pad_end_s: f64,
     /// `speaker_range_db` in babble, dB.
     pub babble_range_db: f64,
+    /// In babble, a segment must somewhere come within this of the speaker's level, or it
+    /// is a swell of the background voices, dB.
+    pub babble_segment_range_db: f64,
     /// The speaker-level criterion never puts the threshold more than this above the noise
     /// floor (faint babble needs no more), dB.
     pub babble_cap_db: f64,
@@ -153,7 +156,7 @@ pub struct VadConfig {
 
 impl VadConfig {
     /// Allowed range of each setting: (key, value, lowest, highest).
-    fn ranges(&self) -> [(&'static str, f64, f64, f64); 22] {
+    fn ranges(&self) -> [(&'static str, f64, f64, f64); 23] {
         [
             (
                 "vad.leak_edge_range_db",
@@ -182,6 +185,12 @@ impl VadConfig {
                 60.0,
             ),
             ("vad.babble_range_db", self.babble_range_db, 1.0, 120.0),
+            (
+                "vad.babble_segment_range_db",
+                self.babble_segment_range_db,
+                0.0,
+                120.0,
+            ),
             ("vad.babble_cap_db", self.babble_cap_db, 0.0, 120.0),
             (
                 "vad.other_party_range_db",
@@ -281,6 +290,7 @@ impl Default for VadConfig {
             babble_hold_s: 30.0,
             babble_pad_end_s: 0.1,
             babble_range_db: 14.0,
+            babble_segment_range_db: 12.0,
             babble_cap_db: 30.0,
             other_party_range_db: 8.0,
             leak_range_db: 15.0,

@@ -28,7 +28,9 @@
 //!    searching at most `edge_search_s` and stepping over dips up to `edge_dip_s`, then
 //!    padded by `pad_end_s`, plus `babble_pad_end_s` in babble (a fading tail sinks under
 //!    the background voices before the utterance ends). Pauses shorter than `hangover_s`
-//!    are bridged and segments shorter than `min_speech_s` dropped.
+//!    are bridged and segments shorter than `min_speech_s` dropped, as are segments in
+//!    babble that never come within `babble_segment_range_db` of the speaker's level (a
+//!    swell of the background voices).
 //!
 //! Decisions lag the input by a fixed look-ahead (`LOOKAHEAD_S`), so memory is bounded and
 //! the result does not depend on how the audio is chunked.
@@ -161,6 +163,8 @@ struct OpenSegment {
     active_frames: u64,
     /// What the refined end added after the last sound, seconds.
     end_pad_s: f64,
+    /// Some core frame came near the speaker's level (always, outside babble).
+    reached_level: bool,
 }
 
 impl VoiceActivity {
@@ -469,12 +473,18 @@ impl VoiceActivity {
             other_near - current.smoothed_db > c.leak_range_db as f32
         };
         let core = current.smoothed_db > core_threshold && !under_other;
+        // In babble, a segment must somewhere come within `babble_segment_range_db` of the
+        // speaker's level: a swell of the background voices passes the core threshold for a
+        // moment but never gets that close.
+        let near_level =
+            babble < 0.5 || current.smoothed_db >= level - c.babble_segment_range_db as f32;
 
         if core {
             match &mut self.open {
                 Some(o) => {
                     o.last_core_index = n;
                     o.last_active_end_s = o.last_active_end_s.max(current.frame.end_s);
+                    o.reached_level |= near_level;
                 }
                 None => {
                     let start_s = self.refined_start(n, core_threshold, edge_threshold);
@@ -484,6 +494,7 @@ impl VoiceActivity {
                         last_core_index: n,
                         active_frames: 0,
                         end_pad_s: self.config.pad_end_s,
+                        reached_level: near_level,
                     });
                 }
             }
@@ -614,7 +625,9 @@ impl VoiceActivity {
     fn close_segment(&mut self) {
         let Some(o) = self.open.take() else { return };
         let pads = self.config.pad_s + o.end_pad_s;
-        if o.last_active_end_s - o.start_s - pads + 1e-9 < self.config.min_speech_s {
+        if o.last_active_end_s - o.start_s - pads + 1e-9 < self.config.min_speech_s
+            || !o.reached_level
+        {
             return;
         }
         self.phonation_s += o.active_frames as f64 * HOP_S;
@@ -879,6 +892,51 @@ mod tests {
         let segs = run(&fs);
         assert_eq!(segs.len(), bursts.len(), "{segs:?}");
         assert!((segs[0].0 - 2.0).abs() < 0.1, "{segs:?}");
+    }
+
+    #[test]
+    fn a_swell_of_the_babble_is_not_a_segment() {
+        // A talker every 6 s over babble 25 dB down, whose voices swell for 0.4 s to 13 dB
+        // under the talker between turns: past the core threshold (14 dB in babble), never
+        // within 12 dB of the talker's level.
+        let bursts: Vec<(f64, f64)> = (0..6)
+            .map(|k| (1.0 + 6.0 * k as f64, 2.5 + 6.0 * k as f64))
+            .collect();
+        let swells: Vec<(f64, f64)> = (1..6)
+            .map(|k| (4.0 + 6.0 * k as f64, 4.4 + 6.0 * k as f64))
+            .collect();
+        let fs: Vec<Frame> = talker_over_babble(36.0, -20.0, -45.0, &bursts, &[], -60.0)
+            .into_iter()
+            .map(|f| {
+                let swell = swells.iter().any(|&(s, e)| f.start_s >= s && f.start_s < e);
+                Frame {
+                    energy_db: if swell {
+                        power_to_db(db_to_power(f.energy_db) + db_to_power(-33.5))
+                    } else {
+                        f.energy_db
+                    },
+                    ..f
+                }
+            })
+            .collect();
+        let segs = run(&fs);
+        assert_eq!(segs.len(), bursts.len(), "{segs:?}");
+        for (seg, burst) in segs.iter().zip(&bursts) {
+            assert!(
+                (seg.0 - burst.0).abs() < 0.3 && (seg.1 - burst.1).abs() < 0.3,
+                "{segs:?}"
+            );
+        }
+        // The same swells are segments when the segment rule is off.
+        let off = run_chunked(
+            &fs,
+            &VadConfig {
+                babble_segment_range_db: 120.0,
+                ..config()
+            },
+        )
+        .0;
+        assert!(off.len() > bursts.len(), "{off:?}");
     }
 
     type Spans = Vec<(f64, f64)>;
