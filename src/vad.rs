@@ -44,7 +44,8 @@
 //!
 //! | candidate | gap F1 | gap MABE | greeting MAE | agree | frame F1 | overtalk F1 |
 //! |---|---|---|---|---|---|---|
-//! | this design (odd / even / all) | 0.97 / 1.00 / 0.98 | 0.03 s | 0.01 / 0.07 / 0.04 s | 1.00 | 0.98 | 1.00 / 0.77 / 0.88 |
+//! | this design (odd / even / all) | 0.97 / 1.00 / 0.98 | 0.03 s | 0.01 / 0.01 / 0.01 s | 1.00 | 0.98 | 1.00 / 0.91 / 0.96 |
+//! | same, before the babble fixes of session 3 | 0.97 / 1.00 / 0.98 | 0.03 s | 0.01 / 0.07 / 0.04 s | 1.00 | 0.98 | 1.00 / 0.77 / 0.88 |
 //! | same, before babble hold, leak range, edge 5 dB | 0.97 / 0.96 / 0.97 | 0.03 s | 0.01 / 0.07 / 0.04 s | 1.00 | 0.98 | 1.00 / 0.26 / 0.51 |
 //! | first design (raw energy over a floor, 0.5 s look-ahead) | 0.89 | 0.07 s | 0.65 s | 0.82 | 0.94 | 0.35 |
 //! | earshot 1.2 (16 kHz, score >= 0.5, same hangover) | 0.81 | 0.06 s | 0.66 s | 0.93 | 0.95 | 0.23 |
@@ -63,6 +64,20 @@
 //! 4242, 777; then checked once on a fresh seed, 9001): gap F1 0.81 -> 0.89 (2026), 0.91
 //! -> 0.90 (2027), 0.92 -> 0.95 (4242), 0.94 -> 0.94 (777), 0.81 -> 0.86 (9001); dev
 //! unchanged at 0.98.
+//!
+//! Session 3 (three babble fixes, each a setting or a bug fix with a unit test): the babble
+//! spread's minima stop at digital silence instead of -80 dB (faint babble looked steady);
+//! a second babble sign, the mean dip of frames near the floor (`babble_dip_db`), known
+//! from a call's first seconds; `other_party_range_db` 12 -> 8; and in babble a segment must
+//! reach within `babble_segment_range_db` of the speaker's level. On nine sets of 40 unseen
+//! calls (seeds 2026, 2027, 4242, 777, 9001, 31337, 4711, 2718; the last one looked at only
+//! once, after every choice), session start -> now: gap F1 0.86-0.95 -> 0.89-0.95,
+//! greeting MAE up to 0.11 s -> at most 0.07 s (pass/fail agreement 100 % on every set),
+//! overtalk F1 0.61-1.00 -> 0.71-1.00, customer frame F1 0.86-0.98 -> 0.88-0.99. Most gap
+//! misses left are three source utterances (thchs30 D4_754, D4_753, aishell3 SSB06710128)
+//! whose last 0.4-1.4 s is a soft phrase 16-22 dB under their loudest, followed by 0.15-0.2
+//! s of silence that the truth still counts as speech: in noise the phrase sinks under the
+//! background, and the detected end is 0.4 s or more early.
 
 use std::collections::VecDeque;
 
