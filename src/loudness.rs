@@ -258,6 +258,24 @@ impl ActiveSpeechLevel {
         (-exponent).clamp(0, Self::THRESHOLDS as i64) as usize
     }
 
+    /// The envelope values `q` with `first_reached(q) == j`: `[low, high)` (for
+    /// `j == THRESHOLDS` also NaN, zero and subnormals, all below `high`).
+    #[inline]
+    fn band_of(j: usize) -> (f64, f64) {
+        let threshold = |j: usize| 2f64.powi(-(j as i32));
+        let low = if j >= Self::THRESHOLDS {
+            f64::NEG_INFINITY
+        } else {
+            threshold(j)
+        };
+        let high = if j == 0 {
+            f64::INFINITY
+        } else {
+            threshold(j - 1)
+        };
+        (low, high)
+    }
+
     /// Adds samples.
     pub fn push(&mut self, samples: &[f32]) {
         #[cfg(target_arch = "x86_64")]
@@ -282,6 +300,8 @@ impl ActiveSpeechLevel {
         let (mut p, mut q) = (self.p, self.q);
         let mut sum_squares = self.sum_squares;
         let mut reached = self.reached;
+        // The envelope values that keep `reached` where it is: `[low, high)`.
+        let (mut low, mut high) = Self::band_of(reached);
         let (pole, mut dc_x, mut dc_y) = (self.dc_pole, self.dc_x, self.dc_y);
         if self.samples == 0 {
             // Start the blocker settled on the first sample: no step from an offset.
@@ -295,10 +315,14 @@ impl ActiveSpeechLevel {
             sum_squares += x * x;
             p = g.mul_add(p, c * x.abs());
             q = g.mul_add(q, c * p);
-            let now = Self::first_reached(q);
-            if now != reached {
-                self.cross(reached, now, n);
-                reached = now;
+            // Written so that NaN leaves the band too (and reaches nothing, as below).
+            if !(q >= low && q < high) {
+                let now = Self::first_reached(q);
+                if now != reached {
+                    self.cross(reached, now, n);
+                    reached = now;
+                    (low, high) = Self::band_of(reached);
+                }
             }
         }
         self.p = p;
