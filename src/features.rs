@@ -188,10 +188,12 @@ impl<const HIGH: bool> UnscaledSection<HIGH> {
     /// The output for input `x`, given the input and output histories.
     #[inline(always)]
     fn output(&self, x: f32, input: [f32; 2], output: [f32; 2]) -> f32 {
+        // `x + x2 -/+ 2 x1` as one multiply-add: doubling is exact, so this is the sum
+        // `(x + x2) -/+ (x1 + x1)` rounded once, as written out, in one operation less.
         let w = if HIGH {
-            (x + input[1]) - (input[0] + input[0])
+            (-2.0f32).mul_add(input[0], x + input[1])
         } else {
-            (x + input[1]) + (input[0] + input[0])
+            2.0f32.mul_add(input[0], x + input[1])
         };
         // Fused multiply-adds: exactly rounded on every CPU (in hardware with FMA), and
         // one rounding step on the recursion's critical path instead of two.
