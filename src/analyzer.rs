@@ -440,10 +440,11 @@ impl Analyzer {
                 let customer_channel = 1 - agent_channel.min(1);
                 self.scratch_agent.clear();
                 self.scratch_customer.clear();
-                for frame in block.chunks_exact(self.channels) {
-                    self.scratch_agent.push(frame[agent_channel.min(1)]);
-                    self.scratch_customer.push(frame[customer_channel]);
-                }
+                let frames = block.chunks_exact(self.channels);
+                self.scratch_agent
+                    .extend(frames.clone().map(|f| f[agent_channel.min(1)]));
+                self.scratch_customer
+                    .extend(frames.map(|f| f[customer_channel]));
                 match &mut self.customer {
                     Some(c) => {
                         // Two-channel decision: energy that is a copy of the other channel
