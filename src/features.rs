@@ -25,9 +25,10 @@ pub struct Frame {
     pub end_s: f64,
     /// Mean power in the telephone speech band (about 200-3400 Hz), dB re full scale.
     pub energy_db: f32,
-    /// Peak normalised autocorrelation in the pitch range (0..1): how periodic the frame is.
+    /// Peak normalised autocorrelation in the pitch range (0..1): how periodic the frame is
+    /// (0 until [`FrameExtractor::resolve`] fills it in, from a deferred extractor).
     pub voicing: f32,
-    /// Fundamental frequency when the frame is periodic enough, Hz.
+    /// Fundamental frequency when the frame is periodic enough, Hz (as `voicing`).
     pub f0_hz: Option<f32>,
 }
 
