@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::audio::Layout;
 use crate::config::Config;
 use crate::conversation::{self, Party, Span};
-use crate::features::{BandCorrelation, Frame, FrameExtractor};
+use crate::features::{BandCorrelation, Frame, FrameExtractor, VoicingFill};
 use crate::loudness::{FileMeter, LoudnessMeter};
 use crate::pitch::PitchStats;
 use crate::rate::{count_in_segments, RateSettings, SyllableCounter};
@@ -78,25 +78,36 @@ pub struct PartyAnalyzer {
     quick: Option<VoiceActivity>,
     syllables: SyllableCounter,
     pitch: PitchStats,
+    /// Voicing and F0 for the decided frames that the syllables and pitch read.
+    voicing: VoicingFill,
     frame_buffer: Vec<Frame>,
 }
 
 impl PartyAnalyzer {
     /// A chain for one channel at `sample_rate_hz`.
     pub fn new(config: &Config, sample_rate_hz: u32) -> PartyAnalyzer {
+        let vad = VoiceActivity::new(&config.vad);
+        let quick = (config.vad.lookahead_s > crate::live::DECISION_LAG_S + 1e-9).then(|| {
+            VoiceActivity::new(&crate::config::VadConfig {
+                lookahead_s: crate::live::DECISION_LAG_S,
+                ..config.vad.clone()
+            })
+        });
+        let rate = RateSettings::default();
+        let voicing = VoicingFill::new(rate.voicing_radius_frames, !rate.require_active);
+        // Frames are resolved after the feeding detector's look-ahead and the fill's lag
+        // (a little margin; a later request is still answered, at a little more work).
+        let lag = quick.as_ref().unwrap_or(&vad).lookahead_frames() + voicing.lag_frames();
         PartyAnalyzer {
             steps: StepTrace::new(sample_rate_hz),
             loudness: LoudnessMeter::new(sample_rate_hz, config.loudness.clip_level),
-            frames: FrameExtractor::new(sample_rate_hz, config.pitch.min_hz, config.pitch.max_hz),
-            vad: VoiceActivity::new(&config.vad),
-            quick: (config.vad.lookahead_s > crate::live::DECISION_LAG_S + 1e-9).then(|| {
-                VoiceActivity::new(&crate::config::VadConfig {
-                    lookahead_s: crate::live::DECISION_LAG_S,
-                    ..config.vad.clone()
-                })
-            }),
-            syllables: SyllableCounter::new(sample_rate_hz, RateSettings::default()),
+            frames: FrameExtractor::new(sample_rate_hz, config.pitch.min_hz, config.pitch.max_hz)
+                .deferred(lag + 8),
+            vad,
+            quick,
+            syllables: SyllableCounter::new(sample_rate_hz, rate),
             pitch: PitchStats::new(config.pitch.min_hz, config.pitch.max_hz),
+            voicing,
             frame_buffer: Vec::new(),
         }
     }
@@ -130,9 +141,12 @@ impl PartyAnalyzer {
 
     fn push_frame_with(&mut self, frame: Frame, other: Option<&Frame>) {
         let (syllables, pitch) = (&mut self.syllables, &mut self.pitch);
+        let (voicing, frames) = (&mut self.voicing, &mut self.frames);
         let mut feed = |d: crate::vad::Decision| {
-            syllables.push(d);
-            pitch.push(&d);
+            voicing.push(d, frames, |d| {
+                syllables.push(d);
+                pitch.push(&d);
+            });
         };
         match (&mut self.quick, other) {
             (Some(quick), Some(o)) => {
@@ -188,17 +202,20 @@ impl PartyAnalyzer {
         config: &Config,
     ) -> PartyResult {
         let (syllables, pitch) = (&mut self.syllables, &mut self.pitch);
-        let mut feed = |d: crate::vad::Decision| {
+        let (voicing, frames) = (&mut self.voicing, &mut self.frames);
+        let mut hand_on = |d: crate::vad::Decision| {
             syllables.push(d);
             pitch.push(&d);
         };
+        let mut feed = |d: crate::vad::Decision| voicing.push(d, frames, &mut hand_on);
         match &mut self.quick {
             Some(quick) => {
                 self.vad.finish(|_| {});
-                quick.finish(feed);
+                quick.finish(&mut feed);
             }
             None => self.vad.finish(&mut feed),
         }
+        voicing.finish(frames, &mut hand_on);
         syllables.finish();
         if self.steps.in_step > 0 {
             self.steps.close(self.loudness.short_term_lufs());
@@ -402,7 +419,9 @@ impl Analyzer {
     pub fn push_interleaved(&mut self, samples: &[f32]) {
         let usable = samples.len() - samples.len() % self.channels;
         let mut block = &samples[..usable];
-        if block.iter().any(|s| !s.is_finite()) {
+        // Whole chunks without an early exit, so the test vectorises.
+        let non_finite = |c: &[f32]| c.iter().fold(false, |any, s| any | !s.is_finite());
+        if block.chunks(256).any(non_finite) {
             self.sanitized.clear();
             self.sanitized.extend(block.iter().map(|&s| {
                 if s.is_finite() {
@@ -421,10 +440,11 @@ impl Analyzer {
                 let customer_channel = 1 - agent_channel.min(1);
                 self.scratch_agent.clear();
                 self.scratch_customer.clear();
-                for frame in block.chunks_exact(self.channels) {
-                    self.scratch_agent.push(frame[agent_channel.min(1)]);
-                    self.scratch_customer.push(frame[customer_channel]);
-                }
+                let frames = block.chunks_exact(self.channels);
+                self.scratch_agent
+                    .extend(frames.clone().map(|f| f[agent_channel.min(1)]));
+                self.scratch_customer
+                    .extend(frames.map(|f| f[customer_channel]));
                 match &mut self.customer {
                     Some(c) => {
                         // Two-channel decision: energy that is a copy of the other channel

@@ -3,7 +3,10 @@
 //! Every later stage (voice activity, syllable nuclei, pitch) reads these frames, so a
 //! recording is filtered and framed once per channel.
 
+use std::collections::VecDeque;
+
 use crate::dsp::power_db;
+use crate::vad::Decision;
 
 /// Frame hop, seconds.
 pub const HOP_S: f64 = 0.01;
@@ -22,9 +25,10 @@ pub struct Frame {
     pub end_s: f64,
     /// Mean power in the telephone speech band (about 200-3400 Hz), dB re full scale.
     pub energy_db: f32,
-    /// Peak normalised autocorrelation in the pitch range (0..1): how periodic the frame is.
+    /// Peak normalised autocorrelation in the pitch range (0..1): how periodic the frame is
+    /// (0 until [`FrameExtractor::resolve`] fills it in, from a deferred extractor).
     pub voicing: f32,
-    /// Fundamental frequency when the frame is periodic enough, Hz.
+    /// Fundamental frequency when the frame is periodic enough, Hz (as `voicing`).
     pub f0_hz: Option<f32>,
 }
 
@@ -38,10 +42,11 @@ pub struct FrameExtractor {
     /// Decimated samples, mirrored: sample `p` is at `p % L` and `p % L + L`, so the
     /// last `L` samples are always one contiguous slice.
     ring: Vec<f32>,
-    /// Running sums of the squares of the decimated samples, mirrored as `ring`.
-    cumulative_squares: Vec<f64>,
-    squares_sum: f64,
     ring_pos: usize,
+    /// Running sums of squares over one analysis window (scratch).
+    window_squares: Vec<f64>,
+    /// Per lag searched: the octave cost taken off its score.
+    octave_costs: Vec<f32>,
     min_lag: usize,
     max_lag: usize,
     window_len: usize,
@@ -52,6 +57,12 @@ pub struct FrameExtractor {
     voicing_threshold: f32,
     energy_gate_db: f32,
     periodicity: bool,
+    /// Periodicity on request ([`FrameExtractor::deferred`]), not at every frame.
+    deferred: bool,
+    /// Deferred frames above the energy gate not yet resolved or released, oldest first.
+    pending: VecDeque<Pending>,
+    /// How many of the oldest `pending` frames were already scored.
+    scored: usize,
     band_high: UnscaledSection<true>,
     band_low: UnscaledSection<false>,
     band_history: History<4>,
@@ -59,6 +70,88 @@ pub struct FrameExtractor {
     anti_alias: UnscaledSection<false>,
     anti_alias_history: History<3>,
     anti_alias_gain: f32,
+}
+
+/// A deferred frame: where its window ends, and its periodicity once scored.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    index: u64,
+    /// Ring position and input samples seen at the end of the frame.
+    pos: usize,
+    seen: u64,
+    result: Option<(f32, Option<f32>)>,
+}
+
+/// Hands decided frames on with their voicing and F0 from a deferred [`FrameExtractor`],
+/// scoring only the frames within `radius` frames of an active one: all that is read
+/// downstream (the pitch statistics read active frames; the syllable counter reads the
+/// voicing within its radius of a peak, and only of peaks on active frames). The other
+/// frames go on with voicing 0 and no F0. Frames go on in order, `radius` frames late.
+pub struct VoicingFill {
+    radius: u64,
+    every_frame: bool,
+    held: VecDeque<(Decision, bool)>,
+    /// Frames up to this index are resolved as they come (after an active frame).
+    resolve_through: Option<u64>,
+}
+
+impl VoicingFill {
+    /// A fill for readers that need frames within `radius` of active ones, or every
+    /// frame when `every_frame`.
+    pub fn new(radius: usize, every_frame: bool) -> VoicingFill {
+        VoicingFill {
+            radius: radius as u64,
+            every_frame,
+            held: VecDeque::with_capacity(radius + 1),
+            resolve_through: None,
+        }
+    }
+
+    /// Frames this fill holds back at most.
+    pub fn lag_frames(&self) -> usize {
+        self.radius as usize
+    }
+
+    /// Adds the next decided frame of `frames`; hands on the frames that are ready.
+    pub fn push(
+        &mut self,
+        mut d: Decision,
+        frames: &mut FrameExtractor,
+        mut out: impl FnMut(Decision),
+    ) {
+        let index = d.frame.index;
+        if d.active {
+            for (h, done) in self.held.iter_mut().filter(|(_, done)| !*done) {
+                frames.resolve(&mut h.frame);
+                *done = true;
+            }
+            self.resolve_through = Some(index + self.radius);
+        }
+        let done = self.every_frame || self.resolve_through.is_some_and(|t| index <= t);
+        if done {
+            frames.resolve(&mut d.frame);
+        }
+        self.held.push_back((d, done));
+        while self.held.len() as u64 > self.radius {
+            self.hand_on(frames, &mut out);
+        }
+    }
+
+    /// Hands on every frame held.
+    pub fn finish(&mut self, frames: &mut FrameExtractor, mut out: impl FnMut(Decision)) {
+        while !self.held.is_empty() {
+            self.hand_on(frames, &mut out);
+        }
+    }
+
+    fn hand_on(&mut self, frames: &mut FrameExtractor, out: &mut impl FnMut(Decision)) {
+        if let Some((d, done)) = self.held.pop_front() {
+            if !done {
+                frames.release_before(d.frame.index + 1);
+            }
+            out(d);
+        }
+    }
 }
 
 /// An RBJ high- or low-pass biquad in direct form I with its gain left out: the numerator
@@ -96,10 +189,12 @@ impl<const HIGH: bool> UnscaledSection<HIGH> {
     /// The output for input `x`, given the input and output histories.
     #[inline(always)]
     fn output(&self, x: f32, input: [f32; 2], output: [f32; 2]) -> f32 {
+        // `x + x2 -/+ 2 x1` as one multiply-add: doubling is exact, so this is the sum
+        // `(x + x2) -/+ (x1 + x1)` rounded once, as written out, in one operation less.
         let w = if HIGH {
-            (x + input[1]) - (input[0] + input[0])
+            (-2.0f32).mul_add(input[0], x + input[1])
         } else {
-            (x + input[1]) + (input[0] + input[0])
+            2.0f32.mul_add(input[0], x + input[1])
         };
         // Fused multiply-adds: exactly rounded on every CPU (in hardware with FMA), and
         // one rounding step on the recursion's critical path instead of two.
@@ -121,8 +216,12 @@ impl FrameExtractor {
         let min_lag = (decimated_rate_hz / max_hz).floor().max(2.0) as usize;
         let max_lag = (decimated_rate_hz / min_hz).ceil() as usize;
         let window_len = (decimated_rate_hz * 0.03).round() as usize;
-        // Room for a window, its lags and the running sum just before it, with margin.
+        // Room for a window and its lags, with margin.
         let ring_len = (window_len + max_lag + 3).next_power_of_two();
+        let lags = max_lag.min(min_lag + MAX_LAGS - 1) + 1 - min_lag.min(max_lag + 1);
+        let octave_costs = (0..lags)
+            .map(|k| OCTAVE_COST * ((min_lag + k) as f32 / min_lag as f32).log2())
+            .collect();
         FrameExtractor {
             sample_rate_hz: rate,
             hop_samples: ((rate * HOP_S).round() as usize).max(1),
@@ -130,9 +229,9 @@ impl FrameExtractor {
             decimated_rate_hz,
             phase: 0,
             ring: vec![0.0; 2 * ring_len],
-            cumulative_squares: vec![0.0; 2 * ring_len],
-            squares_sum: 0.0,
             ring_pos: 0,
+            window_squares: vec![0.0; window_len + max_lag + 1],
+            octave_costs,
             min_lag,
             max_lag,
             window_len,
@@ -143,6 +242,9 @@ impl FrameExtractor {
             voicing_threshold: 0.5,
             energy_gate_db: -75.0,
             periodicity: true,
+            deferred: false,
+            pending: VecDeque::new(),
+            scored: 0,
             band_high: high.0,
             band_low: low.0,
             band_history: [[0.0; 2]; 4],
@@ -158,6 +260,74 @@ impl FrameExtractor {
         FrameExtractor {
             periodicity: false,
             ..FrameExtractor::new(sample_rate_hz, 60.0, 420.0)
+        }
+    }
+
+    /// This extractor with the periodicity deferred: frames come out with voicing 0 and
+    /// no F0, and [`FrameExtractor::resolve`] fills them in later, for the frames that
+    /// need them (see [`VoicingFill`]), from decimated samples kept for `hold_frames`
+    /// frames. A frame still unresolved when its samples are about to be overwritten is
+    /// scored then, so the figures are the same whenever they are asked for. Call before
+    /// pushing samples.
+    pub fn deferred(mut self, hold_frames: usize) -> FrameExtractor {
+        if self.periodicity {
+            let ring_len = (self.window_len
+                + self.max_lag
+                + 3
+                + self.samples_per_frame_max() * (hold_frames + 1))
+                .next_power_of_two();
+            self.ring = vec![0.0; 2 * ring_len];
+            self.deferred = true;
+        }
+        self
+    }
+
+    /// Most decimated samples one frame adds.
+    fn samples_per_frame_max(&self) -> usize {
+        self.hop_samples.div_ceil(self.decimation) + 1
+    }
+
+    /// Fills in the voicing and F0 of `frame`, a frame of this extractor in deferred mode
+    /// (frames resolved in order; frames before it can no longer be resolved).
+    pub fn resolve(&mut self, frame: &mut Frame) {
+        self.release_before(frame.index);
+        if self.pending.front().is_some_and(|p| p.index == frame.index) {
+            if let Some(p) = self.pop_pending() {
+                let (voicing, f0_hz) = match p.result {
+                    Some(r) => r,
+                    None => self.periodicity_at(p.pos, p.seen),
+                };
+                frame.voicing = voicing;
+                frame.f0_hz = f0_hz;
+            }
+        }
+    }
+
+    /// Frames before `index` will not be resolved: their samples can go.
+    pub fn release_before(&mut self, index: u64) {
+        while self.pending.front().is_some_and(|p| p.index < index) {
+            self.pop_pending();
+        }
+    }
+
+    fn pop_pending(&mut self) -> Option<Pending> {
+        self.scored = self.scored.saturating_sub(1);
+        self.pending.pop_front()
+    }
+
+    /// Scores the pending frames whose oldest samples the next frame could overwrite.
+    fn score_leaving(&mut self) {
+        let ring_len = self.ring.len() / 2;
+        let need = self.window_len + self.max_lag + self.samples_per_frame_max();
+        while let Some(&p) = self.pending.get(self.scored) {
+            if self.ring_pos.wrapping_sub(p.pos) + need <= ring_len {
+                break;
+            }
+            let result = self.periodicity_at(p.pos, p.seen);
+            if let Some(q) = self.pending.get_mut(self.scored) {
+                q.result = Some(result);
+            }
+            self.scored += 1;
         }
     }
 
@@ -210,7 +380,6 @@ impl FrameExtractor {
         let (section, gain) = (self.anti_alias, self.anti_alias_gain);
         let ring_len = self.ring.len() / 2;
         let mask = ring_len - 1;
-        let mut squares_sum = self.squares_sum;
         // Scalars, not arrays: pairs of f32 would be packed in integer registers.
         let [[mut x1, mut x2], [mut p1, mut p2], [mut q1, mut q2]] = self.anti_alias_history;
         let (mut phase, mut pos) = (self.phase, self.ring_pos);
@@ -222,19 +391,10 @@ impl FrameExtractor {
             if phase == self.decimation {
                 phase = 0;
                 let (i, d) = (pos & mask, q * gain);
-                squares_sum += d as f64 * d as f64;
                 (self.ring[i], self.ring[i + ring_len]) = (d, d);
-                (
-                    self.cumulative_squares[i],
-                    self.cumulative_squares[i + ring_len],
-                ) = (squares_sum, squares_sum);
                 pos = pos.wrapping_add(1);
-                if pos & mask == 0 {
-                    squares_sum = self.restart_squares(pos);
-                }
             }
         }
-        self.squares_sum = squares_sum;
         self.anti_alias_history = flush_tiny([[x1, x2], [p1, p2], [q1, q2]]);
         (self.phase, self.ring_pos) = (phase, pos);
         energy
@@ -270,35 +430,26 @@ impl FrameExtractor {
         energy
     }
 
-    /// Recomputes the running sums of squares over the ring from zero, once per turn of
-    /// it (`pos` the next position), so they stay exact to rounding over any length and a
-    /// huge sample is forgotten once it leaves the ring. Returns the newest sum.
-    #[cold]
-    fn restart_squares(&mut self, pos: usize) -> f64 {
-        let ring_len = self.ring.len() / 2;
-        let mut sum = 0.0f64;
-        // Positions pos - L + 1 .. pos - 1; the oldest one is overwritten next.
-        for k in 1..ring_len {
-            let i = pos.wrapping_sub(ring_len).wrapping_add(k) & (ring_len - 1);
-            let d = self.ring[i] as f64;
-            sum += d * d;
-            (
-                self.cumulative_squares[i],
-                self.cumulative_squares[i + ring_len],
-            ) = (sum, sum);
-        }
-        sum
-    }
-
     fn close_frame(&mut self) -> Frame {
         let energy_db = power_db(self.frame_energy / self.hop_samples as f64) as f32;
         let end = self.samples_seen as f64 / self.sample_rate_hz;
         let start = end - self.hop_samples as f64 / self.sample_rate_hz;
-        let (voicing, f0_hz) = if self.periodicity && energy_db > self.energy_gate_db {
-            self.periodicity()
-        } else {
+        let (voicing, f0_hz) = if !self.periodicity || energy_db <= self.energy_gate_db {
             (0.0, None)
+        } else if self.deferred {
+            self.pending.push_back(Pending {
+                index: self.frame_index,
+                pos: self.ring_pos,
+                seen: self.samples_seen,
+                result: None,
+            });
+            (0.0, None)
+        } else {
+            self.periodicity_at(self.ring_pos, self.samples_seen)
         };
+        if self.deferred {
+            self.score_leaving();
+        }
         let frame = Frame {
             index: self.frame_index,
             start_s: start,
@@ -313,25 +464,26 @@ impl FrameExtractor {
         frame
     }
 
-    /// Normalised cross-correlation over the last 30 ms (decimated to about 4 kHz).
+    /// Normalised cross-correlation over the 30 ms (decimated to about 4 kHz) before ring
+    /// position `pos`, reached after `seen` input samples.
     ///
-    /// The window energies come from running sums of squares, so each lag costs one dot
-    /// product (vectorised). A coarse-to-fine search (every lag at 2 kHz, the best peaks
-    /// refined at 4 kHz) was tried: it saved 4 % of the run time and doubled the median F0
-    /// error against Praat (0.31 to 0.60 semitones), so every lag is scored.
-    fn periodicity(&mut self) -> (f32, Option<f32>) {
+    /// The window energies come from running sums of squares over the window and its lags
+    /// (summed afresh for each frame, so a frame's figures depend on its own samples only),
+    /// so each lag costs one dot product (vectorised). A coarse-to-fine search (every lag at
+    /// 2 kHz, the best peaks refined at 4 kHz) was tried: it saved 4 % of the run time and
+    /// doubled the median F0 error against Praat (0.31 to 0.60 semitones), so every lag is
+    /// scored.
+    fn periodicity_at(&mut self, pos: usize, seen: u64) -> (f32, Option<f32>) {
         let span = self.window_len + self.max_lag;
-        if (self.ring_pos as u64) < span as u64
-            && self.samples_seen < (span * self.decimation) as u64
-        {
+        if (pos as u64) < span as u64 && seen < (span * self.decimation) as u64 {
             return (0.0, None);
         }
         let mask = self.ring.len() / 2 - 1;
-        // The window, and `squares[i]` = the running sum through window sample `i - 1`.
-        let start = self.ring_pos.wrapping_sub(span) & mask;
+        let start = pos.wrapping_sub(span) & mask;
         let w = &self.ring[start..start + span];
-        let before = self.ring_pos.wrapping_sub(span + 1) & mask;
-        let squares = &self.cumulative_squares[before..before + span + 1];
+        // `squares[i]` = the sum of squares of window samples `0..i`.
+        square_prefix(w, &mut self.window_squares[..span + 1]);
+        let squares = &self.window_squares[..span + 1];
         let n = self.window_len;
         // x = the most recent n samples; y(lag) = the n samples `lag` earlier.
         let e0 = (squares[span] - squares[span - n]) as f32;
@@ -340,16 +492,28 @@ impl FrameExtractor {
         }
 
         let x = &w[span - n..];
-        let lags = self.max_lag.min(self.min_lag + MAX_LAGS - 1) + 1 - self.min_lag;
+        let lags = self.octave_costs.len();
+        if lags == 0 {
+            return (0.0, None);
+        }
         let mut scores = [0.0f32; MAX_LAGS];
-        let mut best = (0.0f32, 0usize);
-        lag_products(x, w, self.min_lag, &mut scores[..lags]);
-        for (k, score) in scores.iter_mut().take(lags).enumerate() {
-            let lag = self.min_lag + k;
-            let yy = (squares[span - lag] - squares[span - n - lag]) as f32;
+        let scores = &mut scores[..lags];
+        lag_products(x, w, self.min_lag, scores);
+        // Lag `min_lag + k`: its window energy, then its score (two passes that vectorise).
+        let (end, begin) = (span - self.min_lag, span - n - self.min_lag);
+        let mut energies = [0.0f32; MAX_LAGS];
+        let ends = squares[end + 1 - lags..end + 1].iter().rev();
+        let begins = squares[begin + 1 - lags..begin + 1].iter().rev();
+        for ((yy, &e), &b) in energies[..lags].iter_mut().zip(ends).zip(begins) {
+            *yy = (e - b) as f32;
+        }
+        for (score, &yy) in scores.iter_mut().zip(&energies[..lags]) {
             *score = nccf(*score, e0, yy);
-            if *score > best.0 {
-                best = (*score, k);
+        }
+        let mut best = (0.0f32, 0usize);
+        for (k, &score) in scores.iter().enumerate() {
+            if score > best.0 {
+                best = (score, k);
             }
         }
         if best.0 < self.voicing_threshold {
@@ -362,8 +526,7 @@ impl FrameExtractor {
         let mut chosen_score = f32::MIN;
         for k in 1..lags.saturating_sub(1) {
             if scores[k] >= scores[k - 1] && scores[k] >= scores[k + 1] && scores[k] > 0.0 {
-                let octaves = ((self.min_lag + k) as f32 / self.min_lag as f32).log2();
-                let score = scores[k] - OCTAVE_COST * octaves;
+                let score = scores[k] - self.octave_costs[k];
                 if score > chosen_score {
                     chosen_score = score;
                     chosen = k;
@@ -379,6 +542,61 @@ impl FrameExtractor {
             }
         }
         (best.0, Some((self.decimated_rate_hz / lag as f64) as f32))
+    }
+}
+
+/// Runs of the sum in [`square_prefix`], independent chains a CPU overlaps.
+const SQUARE_RUNS: usize = 4;
+
+/// `out[i]` = the sum of the squares of `w[..i]` in f64 (`out.len() == w.len() + 1`).
+///
+/// The sum runs as [`SQUARE_RUNS`] independent chains over consecutive stretches of `w`,
+/// each then offset by the totals before it: a fixed order of additions (the same result
+/// on every CPU and for every caller), without one long chain of dependent additions.
+#[inline(always)]
+fn square_prefix(w: &[f32], out: &mut [f64]) {
+    let len = w.len();
+    let stretch = len / SQUARE_RUNS;
+    let (first, out) = out[..len + 1].split_at_mut(1);
+    first[0] = 0.0;
+    let (body, rest) = out.split_at_mut(SQUARE_RUNS * stretch);
+    let (w_body, w_rest) = w.split_at(SQUARE_RUNS * stretch);
+    let mut acc = [0.0f64; SQUARE_RUNS];
+    if stretch > 0 {
+        let mut outs = body.chunks_exact_mut(stretch);
+        let mut ins = w_body.chunks_exact(stretch);
+        let (o, i): ([&mut [f64]; SQUARE_RUNS], [&[f32]; SQUARE_RUNS]) = (
+            std::array::from_fn(|_| outs.next().unwrap_or_default()),
+            std::array::from_fn(|_| ins.next().unwrap_or_default()),
+        );
+        let [o0, o1, o2, o3] = o;
+        let [i0, i1, i2, i3] = i;
+        for t in 0..stretch
+            .min(o0.len())
+            .min(o1.len())
+            .min(o2.len())
+            .min(o3.len())
+        {
+            let d = [i0[t], i1[t], i2[t], i3[t]].map(|v| v as f64 * v as f64);
+            for (a, d) in acc.iter_mut().zip(d) {
+                *a += d;
+            }
+            (o0[t], o1[t], o2[t], o3[t]) = (acc[0], acc[1], acc[2], acc[3]);
+        }
+        // Each stretch then starts from the totals before it.
+        let mut offset = acc[0];
+        for (j, o) in [o1, o2, o3].into_iter().enumerate() {
+            for c in o.iter_mut() {
+                *c += offset;
+            }
+            offset += acc[j + 1];
+        }
+        acc[SQUARE_RUNS - 1] = offset;
+    }
+    // The remainder continues the last stretch.
+    for (c, &v) in rest.iter_mut().zip(w_rest) {
+        acc[SQUARE_RUNS - 1] += v as f64 * v as f64;
+        *c = acc[SQUARE_RUNS - 1];
     }
 }
 
@@ -406,8 +624,10 @@ const MAX_LAGS: usize = 512;
 /// Normalised cross-correlation from a dot product and the two window energies.
 #[inline]
 fn nccf(xy: f32, xx: f32, yy: f32) -> f32 {
+    // Computed before the test, so a loop of these vectorises (a select, not a branch).
+    let score = xy / (xx * yy).sqrt();
     if yy > 1e-12 {
-        xy / (xx * yy).sqrt()
+        score
     } else {
         0.0
     }
@@ -436,8 +656,8 @@ fn lag_products(x: &[f32], w: &[f32], min_lag: usize, out: &mut [f32]) {
     unsafe { lag_products_with(x, w, min_lag, out, group_portable) }
 }
 
-/// The dot products of `x` with [`LAGS_AT_ONCE`] windows of the same length.
-type GroupFn = unsafe fn(&[f32], [&[f32]; LAGS_AT_ONCE]) -> [f32; LAGS_AT_ONCE];
+/// The dot products of `x` with [`LAGS_AT_ONCE`] windows of the same length, into `out`.
+type GroupFn = unsafe fn(&[f32], [&[f32]; LAGS_AT_ONCE], &mut [f32; LAGS_AT_ONCE]);
 
 /// Runs `group` over the lags.
 ///
@@ -457,14 +677,16 @@ unsafe fn lag_products_with(x: &[f32], w: &[f32], min_lag: usize, out: &mut [f32
     while first < total {
         let first_in_group = first.min(total - LAGS_AT_ONCE);
         let ys = std::array::from_fn(|j| window(min_lag + first_in_group + j));
-        let sums = group(x, ys);
-        out[first_in_group..first_in_group + LAGS_AT_ONCE].copy_from_slice(&sums);
+        let sums = &mut out[first_in_group..first_in_group + LAGS_AT_ONCE];
+        if let Ok(sums) = sums.try_into() {
+            group(x, ys, sums);
+        }
         first = first_in_group + LAGS_AT_ONCE;
     }
 }
 
 #[inline(always)]
-fn group_portable(x: &[f32], ys: [&[f32]; LAGS_AT_ONCE]) -> [f32; LAGS_AT_ONCE] {
+fn group_portable(x: &[f32], ys: [&[f32]; LAGS_AT_ONCE], out: &mut [f32; LAGS_AT_ONCE]) {
     let whole = x.len() / LANES * LANES;
     let mut acc = [[0.0f32; LANES]; LAGS_AT_ONCE];
     for start in (0..whole).step_by(LANES) {
@@ -476,14 +698,18 @@ fn group_portable(x: &[f32], ys: [&[f32]; LAGS_AT_ONCE]) -> [f32; LAGS_AT_ONCE] 
             }
         }
     }
-    std::array::from_fn(|j| tree_sum(&acc[j]) + tail_product(x, ys[j], whole))
+    for (j, o) in out.iter_mut().enumerate() {
+        *o = tree_sum(&acc[j]) + tail_product(x, ys[j], whole);
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn group_avx2(x: &[f32], ys: [&[f32]; LAGS_AT_ONCE]) -> [f32; LAGS_AT_ONCE] {
+unsafe fn group_avx2(x: &[f32], ys: [&[f32]; LAGS_AT_ONCE], out: &mut [f32; LAGS_AT_ONCE]) {
     use std::arch::x86_64::{
-        __m256, _mm256_add_ps, _mm256_loadu_ps, _mm256_mul_ps, _mm256_setzero_ps, _mm256_storeu_ps,
+        __m256, _mm256_add_ps, _mm256_castps256_ps128, _mm256_extractf128_ps, _mm256_loadu_ps,
+        _mm256_mul_ps, _mm256_setzero_ps, _mm_add_ps, _mm_movehl_ps, _mm_movelh_ps, _mm_set_ps,
+        _mm_storeu_ps, _mm_unpackhi_ps, _mm_unpacklo_ps,
     };
     let whole = x.len() / LANES * LANES;
     assert!(ys.iter().all(|y| y.len() == x.len()));
@@ -496,12 +722,22 @@ unsafe fn group_avx2(x: &[f32], ys: [&[f32]; LAGS_AT_ONCE]) -> [f32; LAGS_AT_ONC
             *a = _mm256_add_ps(*a, _mm256_mul_ps(xs, ys));
         }
     }
-    std::array::from_fn(|j| {
-        let mut lanes = [0.0f32; LANES];
-        // SAFETY: `lanes` holds exactly eight f32.
-        _mm256_storeu_ps(lanes.as_mut_ptr(), acc[j]);
-        tree_sum(&lanes) + tail_product(x, ys[j], whole)
-    })
+    // `tree_sum` of the four accumulators at once, in registers: `h[i] = a[i] + a[i + 4]`,
+    // transposed so lane `j` holds accumulator `j`, then `(h0 + h2) + (h1 + h3)`.
+    let h = acc.map(|a| _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps::<1>(a)));
+    let (t0, t1) = (_mm_unpacklo_ps(h[0], h[1]), _mm_unpacklo_ps(h[2], h[3]));
+    let (t2, t3) = (_mm_unpackhi_ps(h[0], h[1]), _mm_unpackhi_ps(h[2], h[3]));
+    let (h0, h1) = (_mm_movelh_ps(t0, t1), _mm_movehl_ps(t1, t0));
+    let (h2, h3) = (_mm_movelh_ps(t2, t3), _mm_movehl_ps(t3, t2));
+    let sums = _mm_add_ps(_mm_add_ps(h0, h2), _mm_add_ps(h1, h3));
+    let tails = _mm_set_ps(
+        tail_product(x, ys[3], whole),
+        tail_product(x, ys[2], whole),
+        tail_product(x, ys[1], whole),
+        tail_product(x, ys[0], whole),
+    );
+    // SAFETY: `out` holds exactly four f32.
+    _mm_storeu_ps(out.as_mut_ptr(), _mm_add_ps(sums, tails));
 }
 
 /// The products past the last whole block of lanes, summed in order.
@@ -832,5 +1068,118 @@ mod tests {
         assert!((frames[99].end_s - 1.0).abs() < 1e-9);
         let voiced = frames.iter().filter(|f| f.f0_hz.is_some()).count();
         assert!(voiced < 10, "{voiced} noise frames called voiced");
+    }
+
+    #[test]
+    fn square_prefix_is_a_running_sum_of_squares() {
+        let w: Vec<f32> = (0..211)
+            .map(|i| ((i * 37 % 101) as f32 - 50.0) * 0.01)
+            .collect();
+        for len in (0..14).chain([187, 190, 211]) {
+            let mut out = vec![f64::NAN; len + 1];
+            square_prefix(&w[..len], &mut out);
+            let mut sum = 0.0f64;
+            assert_eq!(out[0], 0.0);
+            for (i, &v) in w[..len].iter().enumerate() {
+                sum += v as f64 * v as f64;
+                assert!((out[i + 1] - sum).abs() <= 1e-12 * sum, "{len} {i}");
+            }
+        }
+    }
+
+    /// Speech-like test signal: voiced bursts at several levels and F0s, pauses of noise.
+    fn bursts(rate: u32, seconds: f64) -> Vec<f32> {
+        let mut state = 5u32;
+        (0..(rate as f64 * seconds) as usize)
+            .map(|i| {
+                let t = i as f64 / rate as f64;
+                state = state.wrapping_mul(1664525).wrapping_add(1013904223);
+                let noise = (state as f32 / u32::MAX as f32 - 0.5) * 0.002;
+                let burst = (t * 2.5) as usize;
+                if burst % 3 == 2 {
+                    return noise;
+                }
+                let f0 = 110.0 + 30.0 * (burst % 5) as f64;
+                let amp = 0.3 / (1 + burst % 4) as f64;
+                let phase = 2.0 * std::f64::consts::PI * f0 * t;
+                (amp * (phase.sin() + 0.5 * (2.0 * phase).sin())) as f32 + noise
+            })
+            .collect()
+    }
+
+    #[test]
+    fn deferred_frames_resolve_to_the_eager_figures_whenever_asked() {
+        for rate in [8000u32, 16000, 44100] {
+            let signal = bursts(rate, 6.0);
+            // Resolved right away, after a short delay, and far later than the extractor
+            // holds samples for (those frames are scored as their samples leave).
+            for (delay, hold, chunk) in [(0usize, 0usize, 80usize), (7, 10, 333), (150, 20, 1000)] {
+                let (mut eager, mut fx) = (Vec::new(), FrameExtractor::new(rate, 60.0, 420.0));
+                for block in signal.chunks(chunk) {
+                    fx.push(block, |f| eager.push(f));
+                }
+                assert!(eager.iter().filter(|f| f.f0_hz.is_some()).count() > 100);
+                let mut fx = FrameExtractor::new(rate, 60.0, 420.0).deferred(hold);
+                let (mut waiting, mut resolved) = (VecDeque::new(), Vec::new());
+                for block in signal.chunks(chunk) {
+                    fx.push(block, |f| {
+                        assert_eq!((f.voicing, f.f0_hz), (0.0, None));
+                        waiting.push_back(f);
+                    });
+                    while waiting.len() > delay {
+                        let mut f = waiting.pop_front().expect("a frame");
+                        fx.resolve(&mut f);
+                        resolved.push(f);
+                    }
+                }
+                for mut f in waiting.drain(..) {
+                    fx.resolve(&mut f);
+                    resolved.push(f);
+                }
+                assert_eq!(resolved.len(), eager.len());
+                for (r, e) in resolved.iter().zip(&eager) {
+                    assert_eq!(r, e, "{rate} Hz, delay {delay}, hold {hold}");
+                }
+                assert!(fx.pending.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn voicing_fill_scores_the_frames_near_active_ones_only() {
+        let rate = 8000;
+        let signal = bursts(rate, 4.0);
+        let mut eager = Vec::new();
+        FrameExtractor::new(rate, 60.0, 420.0).push(&signal, |f| eager.push(f));
+        let mut fx = FrameExtractor::new(rate, 60.0, 420.0).deferred(4);
+        let mut fill = VoicingFill::new(3, false);
+        // Active: frames 100-149 and frame 250.
+        let active = |i: u64| (100..150).contains(&i) || i == 250;
+        let (mut out, mut frames) = (Vec::new(), Vec::new());
+        for block in signal.chunks(80) {
+            fx.push(block, |f| frames.push(f));
+            for f in frames.drain(..) {
+                let d = Decision {
+                    frame: f,
+                    active: active(f.index),
+                };
+                fill.push(d, &mut fx, |d| out.push(d));
+                assert!(fx.pending.len() <= 4, "held back {}", fx.pending.len());
+            }
+        }
+        fill.finish(&mut fx, |d| out.push(d));
+        assert_eq!(out.len(), eager.len());
+        let mut scored = 0;
+        for (d, e) in out.iter().zip(&eager) {
+            assert_eq!(d.frame.index, e.index);
+            let near = (d.frame.index.saturating_sub(3)..=d.frame.index + 3).any(active);
+            if near {
+                assert_eq!(d.frame, *e);
+                scored += usize::from(e.voicing > 0.0);
+            } else {
+                assert_eq!((d.frame.voicing, d.frame.f0_hz), (0.0, None));
+            }
+        }
+        assert_eq!(scored, 50 + 6 + 7);
     }
 }
