@@ -40,21 +40,8 @@ pub struct LoudnessReport {
 }
 
 /// Streaming loudness meter for one channel.
-///
-/// The loudness range comes from the short-term loudness (3 s) the `ebur128` crate reports
-/// once a second, the figures its own `LRA` mode gathers at the same instants: asked once,
-/// it serves both the range and the timeline, where the crate's mode would sum the same 3 s
-/// a second time. The range is then computed as the crate computes it (see
-/// [`loudness_range_lu`]). At sample rates that are not a multiple of 10 Hz the crate's
-/// blocks do not fall on whole seconds, and its `LRA` mode is used instead.
 pub struct LoudnessMeter {
     meter: Option<EbuR128>,
-    /// Samples per second, when the range is taken from the per-second short-term loudness.
-    second_samples: Option<u64>,
-    /// Short-term loudness at every whole second from 3 s on, above the absolute gate, LUFS.
-    range_blocks_lufs: Vec<f64>,
-    /// The short-term loudness at the last whole second: (samples then, LUFS).
-    short_term_at: Option<(u64, f64)>,
     speech_level: ActiveSpeechLevel,
     clip_level: f32,
     clipped: u64,
@@ -66,18 +53,8 @@ impl LoudnessMeter {
     /// A meter for one channel at `sample_rate_hz`; samples at or above `clip_level` count
     /// as clipped.
     pub fn new(sample_rate_hz: u32, clip_level: f64) -> LoudnessMeter {
-        let whole_seconds = sample_rate_hz > 0 && sample_rate_hz.is_multiple_of(10);
-        // `S`: the crate keeps the last 3 s for the short-term loudness.
-        let mode = if whole_seconds {
-            Mode::I | Mode::S
-        } else {
-            Mode::I | Mode::LRA
-        };
         LoudnessMeter {
-            meter: EbuR128::new(1, sample_rate_hz, mode).ok(),
-            second_samples: whole_seconds.then_some(u64::from(sample_rate_hz)),
-            range_blocks_lufs: Vec::new(),
-            short_term_at: None,
+            meter: EbuR128::new(1, sample_rate_hz, Mode::I | Mode::LRA).ok(),
             speech_level: ActiveSpeechLevel::new(sample_rate_hz),
             clip_level: clip_level as f32,
             clipped: 0,
@@ -88,19 +65,6 @@ impl LoudnessMeter {
 
     /// Adds a block of samples of this channel.
     pub fn push(&mut self, samples: &[f32]) {
-        let mut rest = samples;
-        while !rest.is_empty() {
-            let take = match self.second_samples {
-                Some(second) => rest.len().min((second - self.samples % second) as usize),
-                None => rest.len(),
-            };
-            let (now, later) = rest.split_at(take);
-            self.push_within_second(now);
-            rest = later;
-        }
-    }
-
-    fn push_within_second(&mut self, samples: &[f32]) {
         if let Some(m) = &mut self.meter {
             // A meter error here can only be a rate/channel mismatch fixed at construction.
             let _ = m.add_frames_f32(samples);
@@ -124,28 +88,13 @@ impl LoudnessMeter {
         self.peak = peaks.iter().fold(self.peak, |m, &p| m.max(p));
         self.clipped += clipped.iter().sum::<u64>();
         self.samples += samples.len() as u64;
-        if let (Some(second), Some(m)) = (self.second_samples, &self.meter) {
-            if self.samples.is_multiple_of(second) {
-                let lufs = m.loudness_shortterm().unwrap_or(f64::NEG_INFINITY);
-                self.short_term_at = Some((self.samples, lufs));
-                // The crate's LRA mode gathers its first block at 3 s, and keeps the blocks
-                // at or above its absolute gate (an energy, -70 LUFS).
-                if self.samples >= 3 * second && lufs_energy(lufs) >= ABSOLUTE_GATE_ENERGY {
-                    self.range_blocks_lufs.push(lufs);
-                }
-            }
-        }
     }
 
     /// Short-term loudness (last 3 s), LUFS, for timelines; `None` before 3 s or in silence.
     pub fn short_term_lufs(&self) -> Option<f64> {
-        match self.short_term_at {
-            Some((at, lufs)) if at == self.samples => Some(lufs).filter(|v| v.is_finite()),
-            _ => self
-                .meter
-                .as_ref()
-                .and_then(|m| finite(m.loudness_shortterm())),
-        }
+        self.meter
+            .as_ref()
+            .and_then(|m| finite(m.loudness_shortterm()))
     }
 
     /// The figures so far; `true_peak_dbtp` comes from the file meter.
@@ -156,14 +105,11 @@ impl LoudnessMeter {
                 .meter
                 .as_ref()
                 .and_then(|m| finite(m.loudness_global())),
-            loudness_range_lu: match self.second_samples {
-                Some(_) => self
-                    .meter
-                    .as_ref()
-                    .map(|_| loudness_range_lu(&self.range_blocks_lufs)),
-                None => self.meter.as_ref().and_then(|m| finite(m.loudness_range())),
-            }
-            .filter(|_| self.samples > 0),
+            loudness_range_lu: self
+                .meter
+                .as_ref()
+                .and_then(|m| finite(m.loudness_range()))
+                .filter(|_| self.samples > 0),
             true_peak_dbtp,
             sample_peak_dbfs: amplitude_db(self.peak as f64),
             clipped_ratio: (self.samples > 0).then(|| self.clipped as f64 / self.samples as f64),
@@ -171,36 +117,6 @@ impl LoudnessMeter {
             activity_ratio: activity,
         }
     }
-}
-
-/// The `ebur128` crate's absolute gate for gating blocks: the energy of -70 LUFS (the
-/// first boundary of its histogram, which its block histories also gate on).
-const ABSOLUTE_GATE_ENERGY: f64 = 0.000000117246530458229809506033624374;
-
-/// The energy of a loudness (inverse of `ebur128::energy_to_loudness`).
-fn lufs_energy(lufs: f64) -> f64 {
-    10f64.powf((lufs + 0.691) / 10.0)
-}
-
-/// Loudness range (EBU Tech 3342) from short-term loudness values, LU, as the `ebur128`
-/// crate computes it from its short-term blocks (`History::Queue`): blocks 20 LU or more
-/// below their mean energy are gated out, and the range runs from the 10th to the 95th
-/// percentile of the rest (0 when no block remains).
-fn loudness_range_lu(blocks_lufs: &[f64]) -> f64 {
-    let mut lufs = blocks_lufs.to_vec();
-    lufs.sort_by(f64::total_cmp);
-    if lufs.is_empty() {
-        return 0.0;
-    }
-    let energies: Vec<f64> = lufs.iter().map(|&l| lufs_energy(l)).collect();
-    let power = energies.iter().sum::<f64>() / energies.len() as f64;
-    let gate = f64::powf(10.0, -20.0 / 10.0) * power;
-    let gated = energies.iter().take_while(|&&e| e < gate).count();
-    let Some(last) = (lufs.len() - gated).checked_sub(1) else {
-        return 0.0;
-    };
-    let at = |share: f64| lufs[gated + (last as f64 * share + 0.5) as usize];
-    at(0.95) - at(0.1)
 }
 
 /// Whole-file meter: loudness over all channels, and true and sample peaks per channel.
@@ -540,45 +456,6 @@ mod tests {
         assert_eq!(party.report(None).integrated_lufs, lufs);
         assert_eq!(peaks.integrated_lufs(), None);
         assert_eq!(peaks.true_peak_dbtp(0), full.true_peak_dbtp(0));
-    }
-
-    #[test]
-    fn loudness_range_and_short_term_match_the_crates_lra_mode() {
-        // Talk at levels from -15 to -50 dBFS with pauses, 40 s, pushed in uneven blocks:
-        // the range taken from the per-second short-term loudness equals the crate's own.
-        for rate in [8_000u32, 16_000] {
-            let mut signal = Vec::new();
-            for k in 0..20 {
-                let dbfs = -15.0 - ((k * 13) % 36) as f64;
-                signal.extend(sine(rate, 300.0 + 40.0 * k as f64, dbfs, 1.3));
-                signal.extend(vec![0.0; (rate as usize / 10) * (k % 7)]);
-            }
-            let mut crate_meter = EbuR128::new(1, rate, Mode::I | Mode::LRA).expect("meter");
-            let mut ours = LoudnessMeter::new(rate, 0.999);
-            let (mut pushed, mut size) = (0usize, 1usize);
-            while pushed < signal.len() {
-                let block = &signal[pushed..(pushed + size).min(signal.len())];
-                crate_meter.add_frames_f32(block).expect("frames");
-                ours.push(block);
-                pushed += block.len();
-                size = size * 7 % 4999 + 1;
-                if pushed % rate as usize == 0 {
-                    let expected = finite(crate_meter.loudness_shortterm());
-                    assert_eq!(ours.short_term_lufs(), expected, "{rate} Hz at {pushed}");
-                }
-            }
-            let expected = crate_meter.loudness_range().expect("range");
-            let got = ours.report(None).loudness_range_lu.expect("range");
-            assert!(expected > 5.0, "{expected}");
-            assert!(
-                (got - expected).abs() < 1e-9,
-                "{rate} Hz: {got} vs {expected}"
-            );
-            assert_eq!(
-                ours.short_term_lufs(),
-                finite(crate_meter.loudness_shortterm())
-            );
-        }
     }
 
     #[test]
