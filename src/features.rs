@@ -341,12 +341,14 @@ impl FrameExtractor {
         while !samples.is_empty() {
             let take = (self.hop_samples - self.frame_fill).min(samples.len());
             let (now, rest) = samples.split_at(take);
-            let energy = if self.periodicity {
-                self.filter_block(now)
+            // Filter states are flushed only where a frame ends, and the frame's energy is
+            // one running sum in sample order: block boundaries cannot change a frame.
+            let frame_ends = self.frame_fill + take == self.hop_samples;
+            self.frame_energy = if self.periodicity {
+                self.filter_block(now, frame_ends)
             } else {
-                self.band_block(now)
+                self.band_block(now, frame_ends)
             };
-            self.frame_energy += energy as f64 * self.fast_gain;
             self.frame_fill += take;
             self.samples_seen += take as u64;
             if self.frame_fill == self.hop_samples {
@@ -359,24 +361,24 @@ impl FrameExtractor {
 
     /// Runs the band and anti-alias filters over `now` (within one frame), stores the
     /// decimated samples and returns the band energy (before the cascade's gain).
-    fn filter_block(&mut self, now: &[f32]) -> f32 {
+    fn filter_block(&mut self, now: &[f32], frame_ends: bool) -> f64 {
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("fma") {
             // SAFETY: the CPU supports FMA, checked just above.
-            return unsafe { self.filter_block_fma(now) };
+            return unsafe { self.filter_block_fma(now, frame_ends) };
         }
-        self.filter_block_portable(now)
+        self.filter_block_portable(now, frame_ends)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "fma")]
-    unsafe fn filter_block_fma(&mut self, now: &[f32]) -> f32 {
-        self.filter_block_portable(now)
+    unsafe fn filter_block_fma(&mut self, now: &[f32], frame_ends: bool) -> f64 {
+        self.filter_block_portable(now, frame_ends)
     }
 
     #[inline(always)]
-    fn filter_block_portable(&mut self, now: &[f32]) -> f32 {
-        let energy = self.band_block_portable(now);
+    fn filter_block_portable(&mut self, now: &[f32], frame_ends: bool) -> f64 {
+        let energy = self.band_block_portable(now, frame_ends);
         let (section, gain) = (self.anti_alias, self.anti_alias_gain);
         let ring_len = self.ring.len() / 2;
         let mask = ring_len - 1;
@@ -395,43 +397,49 @@ impl FrameExtractor {
                 pos = pos.wrapping_add(1);
             }
         }
-        self.anti_alias_history = flush_tiny([[x1, x2], [p1, p2], [q1, q2]]);
+        self.anti_alias_history = [[x1, x2], [p1, p2], [q1, q2]];
+        if frame_ends {
+            self.anti_alias_history = flush_tiny(self.anti_alias_history);
+        }
         (self.phase, self.ring_pos) = (phase, pos);
         energy
     }
 
     /// Runs the band filter over `now` (within one frame) and returns its energy (before
     /// the cascade's gain).
-    fn band_block(&mut self, now: &[f32]) -> f32 {
+    fn band_block(&mut self, now: &[f32], frame_ends: bool) -> f64 {
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("fma") {
             // SAFETY: the CPU supports FMA, checked just above.
-            return unsafe { self.band_block_fma(now) };
+            return unsafe { self.band_block_fma(now, frame_ends) };
         }
-        self.band_block_portable(now)
+        self.band_block_portable(now, frame_ends)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "fma")]
-    unsafe fn band_block_fma(&mut self, now: &[f32]) -> f32 {
-        self.band_block_portable(now)
+    unsafe fn band_block_fma(&mut self, now: &[f32], frame_ends: bool) -> f64 {
+        self.band_block_portable(now, frame_ends)
     }
 
     #[inline(always)]
-    fn band_block_portable(&mut self, now: &[f32]) -> f32 {
-        let mut energy = 0.0f32;
+    fn band_block_portable(&mut self, now: &[f32], frame_ends: bool) -> f64 {
+        // The frame's running sum goes on; squares of f32 are exact in f64.
+        let mut energy = self.frame_energy;
         band_cascade(
             self.band_high,
             self.band_low,
             &mut self.band_history,
             now,
-            |l| energy += l * l,
+            frame_ends,
+            |l| energy += l as f64 * l as f64,
         );
         energy
     }
 
     fn close_frame(&mut self) -> Frame {
-        let energy_db = power_db(self.frame_energy / self.hop_samples as f64) as f32;
+        let energy_db =
+            power_db(self.frame_energy * self.fast_gain / self.hop_samples as f64) as f32;
         let end = self.samples_seen as f64 / self.sample_rate_hz;
         let start = end - self.hop_samples as f64 / self.sample_rate_hz;
         let (voicing, f0_hz) = if !self.periodicity || energy_db <= self.energy_gate_db {
@@ -794,10 +802,12 @@ impl BandCorrelation {
         while !a.is_empty() && !b.is_empty() {
             let take = (self.hop_samples - self.fill).min(a.len()).min(b.len());
             let ((now_a, rest_a), (now_b, rest_b)) = (a.split_at(take), b.split_at(take));
+            let frame_ends = self.fill + take == self.hop_samples;
             for (channel, now) in [now_a, now_b].into_iter().enumerate() {
                 let (history, filtered) =
                     (&mut self.histories[channel], &mut self.filtered[channel]);
-                band_filter(self.high, self.low, history, now, &mut filtered[..take]);
+                let out = &mut filtered[..take];
+                band_filter(self.high, self.low, history, now, out, frame_ends);
             }
             let (fa, fb) = (&self.filtered[0][..take], &self.filtered[1][..take]);
             // Summed sample by sample in f64, so block boundaries cannot change the result.
@@ -828,20 +838,21 @@ impl BandCorrelation {
 }
 
 /// The speech band (two high-pass sections, one low-pass, unscaled) of `input` into
-/// `output`, with the states in `history`.
+/// `output`, with the states in `history` (flushed of tiny values when `frame_ends`).
 fn band_filter(
     high: UnscaledSection<true>,
     low: UnscaledSection<false>,
     history: &mut History<4>,
     input: &[f32],
     output: &mut [f32],
+    frame_ends: bool,
 ) {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU supports FMA, checked just above.
-        return unsafe { band_filter_fma(high, low, history, input, output) };
+        return unsafe { band_filter_fma(high, low, history, input, output, frame_ends) };
     }
-    band_filter_portable(high, low, history, input, output)
+    band_filter_portable(high, low, history, input, output, frame_ends)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -852,8 +863,9 @@ unsafe fn band_filter_fma(
     history: &mut History<4>,
     input: &[f32],
     output: &mut [f32],
+    frame_ends: bool,
 ) {
-    band_filter_portable(high, low, history, input, output)
+    band_filter_portable(high, low, history, input, output, frame_ends)
 }
 
 #[inline(always)]
@@ -863,9 +875,10 @@ fn band_filter_portable(
     history: &mut History<4>,
     input: &[f32],
     output: &mut [f32],
+    frame_ends: bool,
 ) {
     let mut out = output.iter_mut();
-    band_cascade(high, low, history, input, |l| {
+    band_cascade(high, low, history, input, frame_ends, |l| {
         if let Some(o) = out.next() {
             *o = l;
         }
@@ -880,6 +893,7 @@ fn band_cascade(
     low: UnscaledSection<false>,
     history: &mut History<4>,
     input: &[f32],
+    flush: bool,
     mut sink: impl FnMut(f32),
 ) {
     // Scalars, not arrays: pairs of f32 would be packed in integer registers.
@@ -891,7 +905,10 @@ fn band_cascade(
         (x2, x1, h2, h1, g2, g1, l2, l1) = (x1, x, h1, h, g1, g, l1, l);
         sink(l);
     }
-    *history = flush_tiny([[x1, x2], [h1, h2], [g1, g2], [l1, l2]]);
+    *history = [[x1, x2], [h1, h2], [g1, g2], [l1, l2]];
+    if flush {
+        *history = flush_tiny(*history);
+    }
 }
 
 #[cfg(test)]
@@ -1023,12 +1040,55 @@ mod tests {
         let mut dispatched = FrameExtractor::new(8000, 60.0, 420.0);
         let mut portable = FrameExtractor::new(8000, 60.0, 420.0);
         for chunk in signal.chunks(80) {
-            let a = dispatched.filter_block(chunk);
-            let b = portable.filter_block_portable(chunk);
+            let a = dispatched.filter_block(chunk, true);
+            let b = portable.filter_block_portable(chunk, true);
             assert_eq!(a.to_bits(), b.to_bits());
         }
         assert_eq!(dispatched.ring, portable.ring);
         assert!(dispatched.ring.iter().any(|&v| v != 0.0));
+    }
+
+    #[test]
+    fn frames_do_not_depend_on_block_boundaries() {
+        // Speech-like sound, digital silence (filter states decay to tiny values), sound.
+        let mut signal: Vec<f32> = (0..12000)
+            .map(|i| (0.3 * (i as f64 * 0.05).sin() * (i as f64 * 0.002).cos()) as f32)
+            .collect();
+        signal.extend(std::iter::repeat_n(0.0, 9000));
+        signal.extend((0..8000).map(|i| (0.2 * (i as f64 * 0.09).sin()) as f32));
+        for rate in [8000, 16000] {
+            for energy_only in [false, true] {
+                let make = || {
+                    if energy_only {
+                        FrameExtractor::energy_only(rate)
+                    } else {
+                        FrameExtractor::new(rate, 60.0, 420.0)
+                    }
+                };
+                let mut whole = Vec::new();
+                make().push(&signal, |f| whole.push(f));
+                for size in [1, 7, 33, 80, 161, 1000] {
+                    let (mut fx, mut chunked) = (make(), Vec::new());
+                    for chunk in signal.chunks(size) {
+                        fx.push(chunk, |f| chunked.push(f));
+                    }
+                    assert_eq!(whole.len(), chunked.len());
+                    for (a, b) in whole.iter().zip(&chunked) {
+                        assert_eq!(
+                            a.energy_db.to_bits(),
+                            b.energy_db.to_bits(),
+                            "{size}: {a:?} {b:?}"
+                        );
+                        assert_eq!(
+                            a.voicing.to_bits(),
+                            b.voicing.to_bits(),
+                            "{size}: {a:?} {b:?}"
+                        );
+                        assert_eq!(a.f0_hz.map(f32::to_bits), b.f0_hz.map(f32::to_bits));
+                    }
+                }
+            }
+        }
     }
 
     #[test]
