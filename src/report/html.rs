@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::report::agents::{self, rule_label, AgentSummary, CallDigest};
-use crate::report::export::write_atomic;
+use crate::report::export::{write_atomic, AtomicFile};
 use crate::report::extsort::{bytes, Record, Sorter, Spool};
 use crate::report::fonts;
 use crate::report::model::CallReport;
@@ -134,13 +134,22 @@ else if(!isNaN(na)&&!isNaN(nc))r=na-nc;else r=a.localeCompare(c,'zh');\
 return asc?r:-r});rows.forEach(function(r){b.appendChild(r)})})})});";
 
 fn page(title: &str, body: &str) -> String {
+    format!("{}{body}{}", page_head(title), page_tail())
+}
+
+/// A page up to its body.
+fn page_head(title: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-<title>{}</title><style>{STYLE}</style></head><body>\n{body}\n<script>{SORT_JS}</script>\
-</body></html>\n",
+<title>{}</title><style>{STYLE}</style></head><body>\n",
         esc(title)
     )
+}
+
+/// A page after its body.
+fn page_tail() -> String {
+    format!("\n<script>{SORT_JS}</script></body></html>\n")
 }
 
 fn fmt(v: Option<f64>, digits: usize) -> String {
@@ -279,6 +288,22 @@ struct Written {
 impl Written {
     fn write(&self, path: &Path, text: &str) -> Result<()> {
         write_atomic(path, text.as_bytes())
+            .map_err(|e| Error::Report(format!("{}: cannot write: {e}", path.display())))?;
+        self.count
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Writes a file as `write` makes it.
+    fn write_with(
+        &self,
+        path: &Path,
+        write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+    ) -> Result<()> {
+        let mut file = AtomicFile::create(path)
+            .map_err(|e| Error::Report(format!("{}: cannot write: {e}", path.display())))?;
+        write(&mut file)
+            .and_then(|()| file.commit())
             .map_err(|e| Error::Report(format!("{}: cannot write: {e}", path.display())))?;
         self.count
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -647,12 +672,11 @@ impl ReportBuilder {
         let write_agent = |number: usize, entry: &AgentEntry| -> Result<()> {
             let name = &entry.info.summary.agent;
             let p = agent_plots(name, entry, config);
-            let body = agent_page(entry, config, &p, &notes);
-            written.write(
+            written.write_with(
                 &report_dir
                     .join("agents")
                     .join(format!("{}.html", entry.info.slug)),
-                &body,
+                |out| agent_page(entry, config, &p, &notes, out),
             )?;
             if options.png && entry.info.summary.calls > 0 {
                 let out = dir.join("png").join(&entry.info.slug);
@@ -919,9 +943,11 @@ fn agent_page(
     config: &Config,
     p: &AgentPlots,
     notes: &std::sync::Mutex<Vec<String>>,
-) -> String {
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let s = &entry.info.summary;
-    let mut b = String::new();
+    // Written as it is made: the plots one at a time, the calls' rows in pieces.
+    let mut b = page_head(&format!("{}: agent voice report", s.agent));
     let _ = write!(
         b,
         "<nav><a href=\"../../index.html\">&larr; Team overview</a></nav><h1>{}</h1>\
@@ -1015,11 +1041,14 @@ fn agent_page(
     b.push_str(&notes_html(notes));
     if s.calls > 0 {
         b.push_str("<h2>Plots</h2>");
-        b.push_str(&svg_or_note(&p.rate, notes));
-        b.push_str(&svg_or_note(&p.loudness, notes));
-        b.push_str(&svg_or_note(&p.gaps, notes));
-        b.push_str(&svg_or_note(&p.greeting, notes));
-        b.push_str(&svg_or_note(&p.trend, notes));
+        out.write_all(b.as_bytes())?;
+        b.clear();
+        // One plot at a time.
+        out.write_all(svg_or_note(&p.rate, notes).as_bytes())?;
+        out.write_all(svg_or_note(&p.loudness, notes).as_bytes())?;
+        out.write_all(svg_or_note(&p.gaps, notes).as_bytes())?;
+        out.write_all(svg_or_note(&p.greeting, notes).as_bytes())?;
+        out.write_all(svg_or_note(&p.trend, notes).as_bytes())?;
     }
     b.push_str(
         "<h2>Calls</h2><p class=\"muted\">Oldest first; click a column to sort, a file to \
@@ -1029,6 +1058,10 @@ see its timeline.</p><div class=\"scroll\"><table class=\"sortable\"><thead><tr>
 <th class=\"l\">Failed rules</th></tr></thead><tbody>",
     );
     for (i, c) in entry.calls.iter().enumerate() {
+        if b.len() >= 1 << 16 {
+            out.write_all(b.as_bytes())?;
+            b.clear();
+        }
         let link = href(&format!(
             "../calls/{}/{}",
             entry.info.slug,
@@ -1075,7 +1108,8 @@ see its timeline.</p><div class=\"scroll\"><table class=\"sortable\"><thead><tr>
         );
     }
     b.push_str("</tbody></table></div>");
-    page(&format!("{}: agent voice report", s.agent), &b)
+    b.push_str(&page_tail());
+    out.write_all(b.as_bytes())
 }
 
 /// A rule's value and limit as people read them: `251 /min` and `100 to 140 /min`,
