@@ -148,7 +148,7 @@ pub fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let mut journal_lines = LineReader::open(journal.path())
         .with_context(|| format!("{}: cannot read", journal.path().display()))?;
     let mut outputs = resume::Outputs::create(&args.output)?;
-    let mut builder = ReportBuilder::default();
+    let mut builder = ReportBuilder::new(&args.output);
     let mut stats = IdentityStats::default();
     let mut ok = 0;
     // Printing is best effort (stdout may be a closed pipe): the results files are

@@ -330,6 +330,56 @@ impl CallDigest {
         rules
     }
 
+    /// Appends the digest's bytes, read back exactly by [`CallDigest::decode`] (for the
+    /// report's temporary files).
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        use crate::report::extsort::bytes::*;
+        put_str(out, &self.file);
+        put_opt_str(out, self.date.as_deref());
+        put_opt_str(out, self.error.as_deref());
+        for v in self.values {
+            put_f64(out, v);
+        }
+        for n in [self.long_gaps, self.overtalk_spans, self.known_passes] {
+            put_u32(out, n);
+        }
+        let others = self.other_passes.as_deref().unwrap_or(&[]);
+        put_u32(out, others.len() as u32);
+        for (rule, pass) in others {
+            put_str(out, rule);
+            out.push(u8::from(*pass));
+        }
+    }
+
+    /// Reads a digest written by [`CallDigest::encode`] off the front of `input`.
+    pub fn decode(input: &mut &[u8]) -> std::io::Result<CallDigest> {
+        use crate::report::extsort::bytes::*;
+        let file = get_str(input)?.into();
+        let date = get_opt_str(input)?.map(Into::into);
+        let error = get_opt_str(input)?.map(Into::into);
+        let mut values = [0.0; 7];
+        for v in &mut values {
+            *v = get_f64(input)?;
+        }
+        let (long_gaps, overtalk_spans, known_passes) =
+            (get_u32(input)?, get_u32(input)?, get_u32(input)?);
+        let n = get_u32(input)? as usize;
+        let mut others = Vec::with_capacity(n.min(input.len()));
+        for _ in 0..n {
+            others.push((get_str(input)?.into(), get_u8(input)? != 0));
+        }
+        Ok(CallDigest {
+            file,
+            date,
+            error,
+            values,
+            long_gaps,
+            overtalk_spans,
+            known_passes,
+            other_passes: (!others.is_empty()).then(|| others.into_boxed_slice()),
+        })
+    }
+
     /// Bytes this digest holds, its heap included (for the memory figures).
     pub fn heap_bytes(&self) -> usize {
         std::mem::size_of::<CallDigest>()
@@ -722,6 +772,19 @@ mod tests {
             );
         }
         let d = CallDigest::of(&c);
+        // Written and read back exactly (the report's temporary files).
+        let mut bytes = Vec::new();
+        d.encode(&mut bytes);
+        let mut input = bytes.as_slice();
+        let back = CallDigest::decode(&mut input).unwrap();
+        assert!(input.is_empty());
+        // Bit for bit (a missing value is NaN, which no `==` equals).
+        let mut again = Vec::new();
+        back.encode(&mut again);
+        assert_eq!(again, bytes);
+        assert_eq!(back.failed_rules(), d.failed_rules());
+        assert_eq!(back.file(), d.file());
+        assert!(CallDigest::decode(&mut &bytes[..bytes.len() - 1]).is_err());
         for rule in c.checks.as_ref().unwrap().keys() {
             assert_eq!(d.pass_of(rule), pass_of(&c, rule), "{rule}");
         }

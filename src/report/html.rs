@@ -12,7 +12,8 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::report::agents::{self, rule_label, AgentSummary, CallDigest};
-use crate::report::export::write_atomic;
+use crate::report::export::{write_atomic, AtomicFile};
+use crate::report::extsort::{bytes, Record, Sorter, Spool};
 use crate::report::fonts;
 use crate::report::model::CallReport;
 use crate::report::plots::{
@@ -133,13 +134,22 @@ else if(!isNaN(na)&&!isNaN(nc))r=na-nc;else r=a.localeCompare(c,'zh');\
 return asc?r:-r});rows.forEach(function(r){b.appendChild(r)})})})});";
 
 fn page(title: &str, body: &str) -> String {
+    format!("{}{body}{}", page_head(title), page_tail())
+}
+
+/// A page up to its body.
+fn page_head(title: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-<title>{}</title><style>{STYLE}</style></head><body>\n{body}\n<script>{SORT_JS}</script>\
-</body></html>\n",
+<title>{}</title><style>{STYLE}</style></head><body>\n",
         esc(title)
     )
+}
+
+/// A page after its body.
+fn page_tail() -> String {
+    format!("\n<script>{SORT_JS}</script></body></html>\n")
 }
 
 fn fmt(v: Option<f64>, digits: usize) -> String {
@@ -284,6 +294,22 @@ impl Written {
         Ok(())
     }
 
+    /// Writes a file as `write` makes it.
+    fn write_with(
+        &self,
+        path: &Path,
+        write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+    ) -> Result<()> {
+        let mut file = AtomicFile::create(path)
+            .map_err(|e| Error::Report(format!("{}: cannot write: {e}", path.display())))?;
+        write(&mut file)
+            .and_then(|()| file.commit())
+            .map_err(|e| Error::Report(format!("{}: cannot write: {e}", path.display())))?;
+        self.count
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+
     /// Counts a PNG written, or notes why it was not (PNGs are optional: no error).
     fn png(&self, result: std::result::Result<(), String>, notes: &std::sync::Mutex<Vec<String>>) {
         match result {
@@ -298,10 +324,16 @@ impl Written {
     }
 }
 
-/// The calls of one agent (oldest first), with the page names used for them.
-struct AgentEntry {
+/// What every page needs of an agent: the summary, the page name and the number of calls.
+struct AgentInfo {
     summary: AgentSummary,
     slug: String,
+    calls: usize,
+}
+
+/// The calls of one agent (oldest first) while the agent's page is written.
+struct AgentEntry<'a> {
+    info: &'a AgentInfo,
     calls: Vec<CallDigest>,
     gaps: GapCounts,
 }
@@ -326,26 +358,135 @@ pub fn write_report(
     })
 }
 
-/// One agent's calls while a report is gathered: (order of arrival, digest), and gaps.
-#[derive(Default)]
+/// One call with a page, while the report is gathered: its agent, order of arrival, the
+/// lengths of its gaps (for the agent's histogram; none for a call not analysed) and
+/// its digest. Sorted by agent, date, file, then arrival.
 struct Gathered {
-    calls: Vec<(u32, CallDigest)>,
-    gaps: GapCounts,
+    agent: Box<str>,
+    arrival: u32,
+    gaps_s: Vec<f64>,
+    digest: CallDigest,
 }
 
-/// Builds the report of any number of calls in two passes over them, holding a
-/// [`CallDigest`] per call (not the results): [`ReportBuilder::add`] each call, then
-/// [`ReportBuilder::write`] with a way to go over the same calls again, in the same order,
-/// for the call pages.
-#[derive(Default)]
+impl Record for Gathered {
+    fn encode(&self, out: &mut Vec<u8>) {
+        bytes::put_str(out, &self.agent);
+        bytes::put_u32(out, self.arrival);
+        bytes::put_u32(out, self.gaps_s.len() as u32);
+        for g in &self.gaps_s {
+            bytes::put_f64(out, *g);
+        }
+        self.digest.encode(out);
+    }
+
+    fn decode(mut input: &[u8]) -> std::io::Result<Gathered> {
+        let input = &mut input;
+        let agent = bytes::get_str(input)?.into();
+        let arrival = bytes::get_u32(input)?;
+        let n = bytes::get_u32(input)? as usize;
+        let mut gaps_s = Vec::with_capacity(n.min(input.len() / 8));
+        for _ in 0..n {
+            gaps_s.push(bytes::get_f64(input)?);
+        }
+        let digest = CallDigest::decode(input)?;
+        Ok(Gathered {
+            agent,
+            arrival,
+            gaps_s,
+            digest,
+        })
+    }
+
+    fn memory_bytes(&self) -> usize {
+        self.agent.len() + 8 * self.gaps_s.len() + self.digest.heap_bytes()
+    }
+}
+
+/// The report's order of calls: by agent (as text), then date, file and arrival.
+fn by_agent_date_file(a: &Gathered, b: &Gathered) -> std::cmp::Ordering {
+    (&a.agent, a.digest.date(), a.digest.file(), a.arrival).cmp(&(
+        &b.agent,
+        b.digest.date(),
+        b.digest.file(),
+        b.arrival,
+    ))
+}
+
+/// Where the page of a call is (its agent's number and its page number), by order of
+/// arrival; the file checks that the second pass hands over the same calls.
+struct PagePlace {
+    arrival: u32,
+    agent: u32,
+    page: u32,
+    file: Box<str>,
+}
+
+impl Record for PagePlace {
+    fn encode(&self, out: &mut Vec<u8>) {
+        for n in [self.arrival, self.agent, self.page] {
+            bytes::put_u32(out, n);
+        }
+        bytes::put_str(out, &self.file);
+    }
+
+    fn decode(mut input: &[u8]) -> std::io::Result<PagePlace> {
+        let input = &mut input;
+        Ok(PagePlace {
+            arrival: bytes::get_u32(input)?,
+            agent: bytes::get_u32(input)?,
+            page: bytes::get_u32(input)?,
+            file: bytes::get_str(input)?.into(),
+        })
+    }
+
+    fn memory_bytes(&self) -> usize {
+        self.file.len()
+    }
+}
+
+fn by_arrival(a: &PagePlace, b: &PagePlace) -> std::cmp::Ordering {
+    a.arrival.cmp(&b.arrival)
+}
+
+/// Bytes of calls held in memory before they are sorted into a temporary file (and while
+/// agent pages are written, unless one agent has more).
+pub const RUN_BYTES: usize = 1 << 20;
+
+fn temporary(e: std::io::Error) -> Error {
+    Error::Report(format!("the report's temporary file: {e}"))
+}
+
+/// Builds the report of any number of calls in two passes over them: [`ReportBuilder::add`]
+/// each call, then [`ReportBuilder::write`] with a way to go over the same calls again, in
+/// the same order, for the call pages.
+///
+/// Memory does not grow with the number of calls: a [`CallDigest`] per call is kept until
+/// [`RUN_BYTES`] are gathered, then sorted by agent into an anonymous temporary file
+/// (see [`extsort`]); the agents' pages are written from the merged runs an agent at a
+/// time, so memory is that of the largest agent's digests (its medians and its page need
+/// all of them), plus a summary per agent and the list of files that could not be
+/// analysed (the index page lists them).
 pub struct ReportBuilder {
-    agents: BTreeMap<String, Gathered>,
+    calls: Sorter<Gathered>,
+    /// Where the temporary files go, and how large the runs are.
+    temp_dir: PathBuf,
+    run_bytes: usize,
+    /// The first error of a temporary file (reported by [`ReportBuilder::write`]).
+    error: Option<std::io::Error>,
     /// Calls that could not be analysed: file, agent, reason (listed on the index page).
     failed: Vec<(Box<str>, Box<str>, Box<str>)>,
     analysed: usize,
     first_date: Option<String>,
     last_date: Option<String>,
     attributable: u32,
+}
+
+impl Default for ReportBuilder {
+    /// Temporary files (when the calls do not fit in [`RUN_BYTES`]) in the system's
+    /// temporary folder.
+    fn default() -> ReportBuilder {
+        ReportBuilder::new(&std::env::temp_dir())
+    }
 }
 
 /// Calls with an agent, or with a result, get pages; the others (lines of calls.jsonl that
@@ -355,6 +496,28 @@ fn attributable(c: &CallReport) -> bool {
 }
 
 impl ReportBuilder {
+    /// A builder whose temporary files go in `temp_dir` (the output folder: same disk;
+    /// the files are anonymous, so nothing stays there).
+    pub fn new(temp_dir: &Path) -> ReportBuilder {
+        ReportBuilder::with_run_bytes(temp_dir, RUN_BYTES)
+    }
+
+    /// [`ReportBuilder::new`] with runs of `run_bytes` (for tests: the report does not
+    /// depend on it).
+    pub fn with_run_bytes(temp_dir: &Path, run_bytes: usize) -> ReportBuilder {
+        ReportBuilder {
+            calls: Sorter::new(temp_dir, run_bytes, by_agent_date_file),
+            temp_dir: temp_dir.to_path_buf(),
+            run_bytes,
+            error: None,
+            failed: Vec::new(),
+            analysed: 0,
+            first_date: None,
+            last_date: None,
+            attributable: 0,
+        }
+    }
+
     /// Takes in one call (first pass).
     pub fn add(&mut self, c: &CallReport) {
         match &c.error {
@@ -376,17 +539,27 @@ impl ReportBuilder {
         if !attributable(c) {
             return;
         }
-        let entry = self
-            .agents
-            .entry(agents::agent_of(c).to_string())
-            .or_default();
-        if c.error.is_none() {
-            for g in c.silence.iter().flat_map(|s| &s.gaps) {
-                entry.gaps.add(g[1] - g[0]);
+        let gaps_s = match c.error {
+            None => c
+                .silence
+                .iter()
+                .flat_map(|s| &s.gaps)
+                .map(|g| g[1] - g[0])
+                .collect(),
+            Some(_) => Vec::new(),
+        };
+        let call = Gathered {
+            agent: agents::agent_of(c).into(),
+            arrival: self.attributable,
+            gaps_s,
+            digest: CallDigest::of(c),
+        };
+        self.attributable += 1;
+        if self.error.is_none() {
+            if let Err(e) = self.calls.push(call) {
+                self.error = Some(e);
             }
         }
-        entry.calls.push((self.attributable, CallDigest::of(c)));
-        self.attributable += 1;
     }
 
     /// Calls taken in so far.
@@ -408,6 +581,9 @@ impl ReportBuilder {
         options: &ReportOptions,
         replay: impl FnOnce(&mut dyn FnMut(CallReport) -> Result<()>) -> Result<()>,
     ) -> Result<ReportOutcome> {
+        if let Some(e) = self.error {
+            return Err(temporary(e));
+        }
         let config = &options.config;
         let written = Written {
             count: std::sync::atomic::AtomicUsize::new(0),
@@ -419,32 +595,47 @@ impl ReportBuilder {
             }
         }
 
-        // Each agent's calls by date then file (ties in order of arrival); `place[k]` is
-        // the agent and page number of the k-th attributable call.
-        let mut place = vec![(0u32, 0u32); self.attributable as usize];
+        // First pass over the sorted calls, an agent at a time: the agents' summaries and
+        // page names, each call's page (sorted back into order of arrival), and the calls
+        // again in a spool for the agent pages (which follow the index page).
+        let mut places = Sorter::new(&self.temp_dir, self.run_bytes, by_arrival);
+        let mut spool = Spool::new(&self.temp_dir).map_err(temporary)?;
+        let mut infos: Vec<AgentInfo> = Vec::new();
         let mut used = HashSet::new();
-        let entries: Vec<AgentEntry> = self
-            .agents
-            .into_iter()
-            .enumerate()
-            .map(|(a, (name, mut g))| {
-                g.calls
-                    .sort_by(|(_, x), (_, y)| (x.date(), x.file()).cmp(&(y.date(), y.file())));
-                for (i, (k, _)) in g.calls.iter().enumerate() {
-                    if let Some(p) = place.get_mut(*k as usize) {
-                        *p = (a as u32, i as u32);
-                    }
+        let mut digests: Vec<CallDigest> = Vec::new();
+        let mut current: Option<Box<str>> = None;
+        let mut close = |name: &str, digests: &mut Vec<CallDigest>, infos: &mut Vec<AgentInfo>| {
+            infos.push(AgentInfo {
+                summary: agents::summarize_digests(name, &digests.iter().collect::<Vec<_>>()),
+                slug: slug(name, &mut used),
+                calls: digests.len(),
+            });
+            digests.clear();
+        };
+        for call in self.calls.finish().map_err(temporary)? {
+            let call = call.map_err(temporary)?;
+            if current.as_deref() != Some(&*call.agent) {
+                if let Some(name) = current.take() {
+                    close(&name, &mut digests, &mut infos);
                 }
-                let calls: Vec<CallDigest> = g.calls.into_iter().map(|(_, d)| d).collect();
-                AgentEntry {
-                    summary: agents::summarize_digests(&name, &calls.iter().collect::<Vec<_>>()),
-                    slug: slug(&name, &mut used),
-                    calls,
-                    gaps: g.gaps,
-                }
-            })
-            .collect();
-        let summaries: Vec<AgentSummary> = entries.iter().map(|e| e.summary.clone()).collect();
+                current = Some(call.agent.clone());
+            }
+            places
+                .push(PagePlace {
+                    arrival: call.arrival,
+                    agent: infos.len() as u32,
+                    page: digests.len() as u32,
+                    file: call.digest.file().into(),
+                })
+                .map_err(temporary)?;
+            spool.push(&call).map_err(temporary)?;
+            digests.push(call.digest);
+        }
+        if let Some(name) = current.take() {
+            close(&name, &mut digests, &mut infos);
+        }
+        drop(digests);
+        let summaries: Vec<AgentSummary> = infos.iter().map(|e| e.summary.clone()).collect();
 
         let csv = agents::to_csv(&summaries)
             .map_err(|e| Error::Report(format!("cannot format agents.csv: {e}")))?;
@@ -465,7 +656,7 @@ impl ReportBuilder {
             _ => String::new(),
         };
         let index = index_page(
-            &entries,
+            &infos,
             self.analysed,
             &span,
             &self.failed,
@@ -475,57 +666,106 @@ impl ReportBuilder {
         );
         written.write(&dir.join("index.html"), &index)?;
 
+        // The agent pages, from the spool: a few agents at a time in parallel (as many as
+        // there are threads, within the run budget unless one agent alone is larger).
         let report_dir = dir.join("report");
-        entries
-            .par_iter()
-            .enumerate()
-            .try_for_each(|(number, entry)| -> Result<()> {
-                let name = &entry.summary.agent;
-                let p = agent_plots(name, entry, config);
-                let body = agent_page(entry, config, &p, &notes);
-                written.write(
-                    &report_dir
-                        .join("agents")
-                        .join(format!("{}.html", entry.slug)),
-                    &body,
-                )?;
-                if options.png && entry.summary.calls > 0 {
-                    let out = dir.join("png").join(&entry.slug);
-                    let label = fonts::png_text(name, &format!("agent {}", number + 1));
-                    let note = (label != *name).then_some(PNG_NAME_NOTE);
-                    let mut p = agent_plots(&label, entry, config);
-                    p.trend.title = format!("Trend over dates: {label}");
-                    let results = [
-                        plots::to_png(&p.rate, &out.join("speaking_rate.png"), note),
-                        plots::to_png(&p.loudness, &out.join("loudness.png"), note),
-                        plots::to_png(&p.gaps, &out.join("gaps.png"), note),
-                        plots::to_png(&p.greeting, &out.join("greeting.png"), note),
-                        plots::to_png(&p.trend, &out.join("trend.png"), note),
-                    ];
-                    for r in results {
-                        written.png(r, &notes);
+        let write_agent = |number: usize, entry: &AgentEntry| -> Result<()> {
+            let name = &entry.info.summary.agent;
+            let p = agent_plots(name, entry, config);
+            written.write_with(
+                &report_dir
+                    .join("agents")
+                    .join(format!("{}.html", entry.info.slug)),
+                |out| agent_page(entry, config, &p, &notes, out),
+            )?;
+            if options.png && entry.info.summary.calls > 0 {
+                let out = dir.join("png").join(&entry.info.slug);
+                let label = fonts::png_text(name, &format!("agent {}", number + 1));
+                let note = (label != *name).then_some(PNG_NAME_NOTE);
+                let mut p = agent_plots(&label, entry, config);
+                p.trend.title = format!("Trend over dates: {label}");
+                let results = [
+                    plots::to_png(&p.rate, &out.join("speaking_rate.png"), note),
+                    plots::to_png(&p.loudness, &out.join("loudness.png"), note),
+                    plots::to_png(&p.gaps, &out.join("gaps.png"), note),
+                    plots::to_png(&p.greeting, &out.join("greeting.png"), note),
+                    plots::to_png(&p.trend, &out.join("trend.png"), note),
+                ];
+                for r in results {
+                    written.png(r, &notes);
+                }
+            }
+            Ok(())
+        };
+        let threads = rayon::current_num_threads().max(1);
+        let mut batch: Vec<(usize, AgentEntry)> = Vec::new();
+        let mut batch_bytes = 0usize;
+        let mut entry: Option<(usize, AgentEntry)> = None;
+        let mut number = 0usize;
+        let mut spooled = spool.finish().map_err(temporary)?;
+        loop {
+            let call = spooled.next().transpose().map_err(temporary)?;
+            let same = match (&entry, &call) {
+                (Some((_, e)), Some(c)) => e.info.summary.agent == *c.agent,
+                _ => false,
+            };
+            if !same {
+                if let Some(done) = entry.take() {
+                    batch.push(done);
+                    if batch.len() >= threads || batch_bytes >= self.run_bytes || call.is_none() {
+                        batch
+                            .par_iter()
+                            .try_for_each(|(number, entry)| write_agent(*number, entry))?;
+                        batch.clear();
+                        batch_bytes = 0;
                     }
                 }
-                Ok(())
-            })?;
+                let Some(c) = &call else { break };
+                let info = infos
+                    .get(number)
+                    .ok_or_else(|| Error::Report("the report's temporary file changed".into()))?;
+                if info.summary.agent != *c.agent {
+                    return Err(Error::Report("the report's temporary file changed".into()));
+                }
+                entry = Some((
+                    number,
+                    AgentEntry {
+                        info,
+                        calls: Vec::with_capacity(info.calls),
+                        gaps: GapCounts::default(),
+                    },
+                ));
+                number += 1;
+            }
+            let (Some(call), Some((_, e))) = (call, entry.as_mut()) else {
+                break;
+            };
+            batch_bytes += call.memory_bytes() + std::mem::size_of::<CallDigest>();
+            for g in &call.gaps_s {
+                e.gaps.add(*g);
+            }
+            e.calls.push(call.digest);
+        }
 
         // Second pass: a page per call, written a batch at a time in parallel.
         const BATCH: usize = 64;
-        let mut batch: Vec<(u32, CallReport)> = Vec::with_capacity(BATCH);
+        let mut places = places.finish().map_err(temporary)?;
+        let mut batch: Vec<(u32, u32, CallReport)> = Vec::with_capacity(BATCH);
         let mut seen = 0u32;
-        let write_batch = |batch: &mut Vec<(u32, CallReport)>| -> Result<()> {
-            batch.par_iter().try_for_each(|(k, call)| -> Result<()> {
-                let (a, i) = place[*k as usize];
-                let entry = &entries[a as usize];
-                let html = call_page(entry, i as usize, call, config, &notes);
-                written.write(
-                    &report_dir
-                        .join("calls")
-                        .join(&entry.slug)
-                        .join(call_page_name(i as usize)),
-                    &html,
-                )
-            })?;
+        let write_batch = |batch: &mut Vec<(u32, u32, CallReport)>| -> Result<()> {
+            batch
+                .par_iter()
+                .try_for_each(|(a, i, call)| -> Result<()> {
+                    let info = &infos[*a as usize];
+                    let html = call_page(info, *i as usize, call, config, &notes);
+                    written.write(
+                        &report_dir
+                            .join("calls")
+                            .join(&info.slug)
+                            .join(call_page_name(*i as usize)),
+                        &html,
+                    )
+                })?;
             batch.clear();
             Ok(())
         };
@@ -535,16 +775,17 @@ impl ReportBuilder {
             }
             let k = seen;
             seen += 1;
-            let expected = place
-                .get(k as usize)
-                .map(|&(a, i)| entries[a as usize].calls[i as usize].file());
-            if expected != Some(call.file.as_str()) {
+            let place = places.next().transpose().map_err(temporary)?;
+            let place = place.filter(|p| {
+                p.arrival == k && *p.file == *call.file && (p.agent as usize) < infos.len()
+            });
+            let Some(place) = place else {
                 return Err(Error::Report(format!(
                     "the calls changed while the report was written (at {})",
                     call.file
                 )));
-            }
-            batch.push((k, call));
+            };
+            batch.push((place.agent, place.page, call));
             if batch.len() == BATCH {
                 write_batch(&mut batch)?;
             }
@@ -568,7 +809,7 @@ impl ReportBuilder {
         let mut notes = notes.into_inner().unwrap_or_default();
         notes.dedup();
         Ok(ReportOutcome {
-            agents: entries.len(),
+            agents: infos.len(),
             calls: self.analysed,
             failed: self.failed.len(),
             files_written: written.count.into_inner(),
@@ -602,7 +843,7 @@ fn notes_html(notes: &std::sync::Mutex<Vec<String>>) -> String {
 }
 
 fn index_page(
-    entries: &[AgentEntry],
+    entries: &[AgentInfo],
     ok: usize,
     span: &str,
     failed: &[(Box<str>, Box<str>, Box<str>)],
@@ -702,9 +943,11 @@ fn agent_page(
     config: &Config,
     p: &AgentPlots,
     notes: &std::sync::Mutex<Vec<String>>,
-) -> String {
-    let s = &entry.summary;
-    let mut b = String::new();
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let s = &entry.info.summary;
+    // Written as it is made: the plots one at a time, the calls' rows in pieces.
+    let mut b = page_head(&format!("{}: agent voice report", s.agent));
     let _ = write!(
         b,
         "<nav><a href=\"../../index.html\">&larr; Team overview</a></nav><h1>{}</h1>\
@@ -798,11 +1041,14 @@ fn agent_page(
     b.push_str(&notes_html(notes));
     if s.calls > 0 {
         b.push_str("<h2>Plots</h2>");
-        b.push_str(&svg_or_note(&p.rate, notes));
-        b.push_str(&svg_or_note(&p.loudness, notes));
-        b.push_str(&svg_or_note(&p.gaps, notes));
-        b.push_str(&svg_or_note(&p.greeting, notes));
-        b.push_str(&svg_or_note(&p.trend, notes));
+        out.write_all(b.as_bytes())?;
+        b.clear();
+        // One plot at a time.
+        out.write_all(svg_or_note(&p.rate, notes).as_bytes())?;
+        out.write_all(svg_or_note(&p.loudness, notes).as_bytes())?;
+        out.write_all(svg_or_note(&p.gaps, notes).as_bytes())?;
+        out.write_all(svg_or_note(&p.greeting, notes).as_bytes())?;
+        out.write_all(svg_or_note(&p.trend, notes).as_bytes())?;
     }
     b.push_str(
         "<h2>Calls</h2><p class=\"muted\">Oldest first; click a column to sort, a file to \
@@ -812,7 +1058,15 @@ see its timeline.</p><div class=\"scroll\"><table class=\"sortable\"><thead><tr>
 <th class=\"l\">Failed rules</th></tr></thead><tbody>",
     );
     for (i, c) in entry.calls.iter().enumerate() {
-        let link = href(&format!("../calls/{}/{}", entry.slug, call_page_name(i)));
+        if b.len() >= 1 << 16 {
+            out.write_all(b.as_bytes())?;
+            b.clear();
+        }
+        let link = href(&format!(
+            "../calls/{}/{}",
+            entry.info.slug,
+            call_page_name(i)
+        ));
         let name = esc(file_name(c.file()));
         if let Some(e) = c.error() {
             let _ = write!(
@@ -854,7 +1108,8 @@ see its timeline.</p><div class=\"scroll\"><table class=\"sortable\"><thead><tr>
         );
     }
     b.push_str("</tbody></table></div>");
-    page(&format!("{}: agent voice report", s.agent), &b)
+    b.push_str(&page_tail());
+    out.write_all(b.as_bytes())
 }
 
 /// A rule's value and limit as people read them: `251 /min` and `100 to 140 /min`,
@@ -914,7 +1169,7 @@ fn spans_text(spans: &[[f64; 2]]) -> String {
 }
 
 fn call_page(
-    entry: &AgentEntry,
+    entry: &AgentInfo,
     i: usize,
     c: &CallReport,
     config: &Config,
@@ -931,14 +1186,14 @@ fn call_page(
     if i > 0 {
         let _ = write!(b, "<a href=\"{}\">previous call</a>", call_page_name(i - 1));
     }
-    if i + 1 < entry.calls.len() {
+    if i + 1 < entry.calls {
         let _ = write!(b, "<a href=\"{}\">next call</a>", call_page_name(i + 1));
     }
     let _ = write!(
         b,
         "</nav><h1>Call {} of {}: {}</h1><p class=\"muted\">{}</p>",
         i + 1,
-        entry.calls.len(),
+        entry.calls,
         esc(file_name(&c.file)),
         esc(&[
             Some(format!("agent {}", entry.summary.agent)),
@@ -1137,6 +1392,106 @@ mod tests {
             each(calls[0].clone())
         });
         assert!(fewer.is_err());
+    }
+
+    /// Every file under `dir` and its bytes.
+    fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+        let mut files = BTreeMap::new();
+        for e in walkdir::WalkDir::new(dir) {
+            let e = e.unwrap();
+            if e.file_type().is_file() {
+                let rel = e.path().strip_prefix(dir).unwrap().to_path_buf();
+                files.insert(rel, std::fs::read(e.path()).unwrap());
+            }
+        }
+        files
+    }
+
+    #[test]
+    fn report_does_not_depend_on_the_run_size() {
+        use crate::report::model::{LoudnessReport, RateReport, SilenceReport, SpeechReport};
+        // Four agents (one with most calls), dates out of order, the same file and date
+        // given twice (ties: order of arrival), calls that could not be analysed and a
+        // line that is not a result.
+        let calls: Vec<CallReport> = (0..90)
+            .map(|i| {
+                let agent = ["ann", "bob", "张伟", "ann", "ann", "zed"][i % 6];
+                let mut c = CallReport {
+                    file: format!("in/{agent}/call_{}.wav", i % 7),
+                    agent: Some(agent.into()),
+                    date: (i % 11 != 3).then(|| format!("2024-01-{:02}", 1 + (i * 5) % 4)),
+                    duration_s: Some(30.0 + i as f64),
+                    ..CallReport::default()
+                };
+                if i % 13 == 5 {
+                    c.error = Some("cannot decode".into());
+                    return c;
+                }
+                let gaps: Vec<[f64; 2]> = (0..i % 4)
+                    .map(|g| [g as f64 * 5.0, g as f64 * 5.0 + 0.4 * (i % 9) as f64])
+                    .collect();
+                c.loudness = Some(LoudnessReport {
+                    active_speech_level_dbov: Some(-30.0 + (i % 13) as f64),
+                    ..Default::default()
+                });
+                c.speech = Some(SpeechReport {
+                    talk_time_s: 10.0 + (i % 5) as f64,
+                    ..Default::default()
+                });
+                c.rate = Some(RateReport {
+                    speaking_rate_spm: Some(90.0 + (i * 37 % 80) as f64),
+                    ..Default::default()
+                });
+                c.silence = Some(SilenceReport {
+                    longest_gap_s: gaps.iter().map(|g| g[1] - g[0]).fold(0.0, f64::max),
+                    gaps,
+                    greeting_latency_s: Some(0.3 * (i % 10) as f64),
+                    ..Default::default()
+                });
+                agents::rejudge(&mut c, &Config::default());
+                c
+            })
+            .chain([CallReport {
+                file: "calls.jsonl line 7".into(),
+                error: Some("not a result line".into()),
+                ..CallReport::default()
+            }])
+            .collect();
+        let report = |run_bytes: usize| {
+            let temp = tempfile::tempdir().unwrap();
+            let out = tempfile::tempdir().unwrap();
+            let mut b = ReportBuilder::with_run_bytes(temp.path(), run_bytes);
+            calls.iter().for_each(|c| b.add(c));
+            let spilled = b.calls.runs() > 0;
+            let outcome = b
+                .write(out.path(), &ReportOptions::default(), |each| {
+                    calls.iter().try_for_each(|c| each(c.clone()))
+                })
+                .unwrap();
+            // The temporary files are gone.
+            assert_eq!(std::fs::read_dir(temp.path()).unwrap().count(), 0);
+            (spilled, outcome.agents, tree(out.path()))
+        };
+        let (spilled, agents, in_memory) = report(usize::MAX);
+        assert!(!spilled);
+        assert_eq!(agents, 4);
+        // Pages of every call with a page, agents.csv, index and agent pages.
+        assert_eq!(in_memory.len(), 90 + 2 + 4);
+        for run_bytes in [1, 700, 5000] {
+            let (spilled, _, on_disk) = report(run_bytes);
+            assert!(spilled);
+            assert_eq!(
+                on_disk.keys().collect::<Vec<_>>(),
+                in_memory.keys().collect::<Vec<_>>()
+            );
+            for (path, bytes) in &in_memory {
+                assert!(
+                    on_disk[path] == *bytes,
+                    "{} differs at run size {run_bytes}",
+                    path.display()
+                );
+            }
+        }
     }
 
     #[test]

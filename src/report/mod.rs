@@ -3,6 +3,7 @@
 
 pub mod agents;
 pub mod export;
+pub mod extsort;
 pub mod fonts;
 pub mod html;
 pub mod identity;
