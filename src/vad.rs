@@ -800,30 +800,38 @@ mod tests {
                 if inside(bursts) {
                     power += db_to_power(talker_db + 4.0 * u - 2.0);
                 }
-                Frame {
-                    index,
-                    start_s: t,
-                    end_s: t + HOP_S,
-                    energy_db: power_to_db(power),
-                    voicing: 0.0,
-                    f0_hz: None,
-                }
+                frame_of_power(index, power)
             })
             .collect()
     }
 
-    #[test]
-    fn babble_stays_babble_through_a_pause_of_every_background_talker() {
-        // A talker every 6 s over babble 20 dB down; at 20.5 s the babble stops for half a
-        // second, down to the line noise (the smoothed floor then meets the raw one, as in
-        // steady noise).
-        let bursts: Vec<(f64, f64)> = (0..10)
-            .map(|k| (1.0 + 6.0 * k as f64, 2.5 + 6.0 * k as f64))
-            .collect();
-        let fs = talker_over_babble(60.0, -20.0, -40.0, &bursts, &[(20.5, 21.0)], -60.0);
-        let segs = run(&fs);
+    /// Frame `index` (10 ms each) with this band power and no voicing.
+    fn frame_of_power(index: u64, power: f64) -> Frame {
+        let t = index as f64 * HOP_S;
+        Frame {
+            index,
+            start_s: t,
+            end_s: t + HOP_S,
+            energy_db: power_to_db(power),
+            voicing: 0.0,
+            f0_hz: None,
+        }
+    }
+
+    /// `count` spans of `length_s`, the first at `first_s`, one every `period_s`.
+    fn every(period_s: f64, count: usize, first_s: f64, length_s: f64) -> Vec<(f64, f64)> {
+        (0..count)
+            .map(|k| {
+                let start = first_s + period_s * k as f64;
+                (start, start + length_s)
+            })
+            .collect()
+    }
+
+    /// One segment per burst, each within 0.3 s of it at both ends.
+    fn assert_one_segment_per_burst(segs: &[(f64, f64)], bursts: &[(f64, f64)]) {
         assert_eq!(segs.len(), bursts.len(), "{segs:?}");
-        for (seg, burst) in segs.iter().zip(&bursts) {
+        for (seg, burst) in segs.iter().zip(bursts) {
             assert!(
                 (seg.0 - burst.0).abs() < 0.3 && (seg.1 - burst.1).abs() < 0.3,
                 "{segs:?}"
@@ -832,11 +840,20 @@ mod tests {
     }
 
     #[test]
+    fn babble_stays_babble_through_a_pause_of_every_background_talker() {
+        // A talker every 6 s over babble 20 dB down; at 20.5 s the babble stops for half a
+        // second, down to the line noise (the smoothed floor then meets the raw one, as in
+        // steady noise).
+        let bursts = every(6.0, 10, 1.0, 1.5);
+        let fs = talker_over_babble(60.0, -20.0, -40.0, &bursts, &[(20.5, 21.0)], -60.0);
+        let segs = run(&fs);
+        assert_one_segment_per_burst(&segs, &bursts);
+    }
+
+    #[test]
     fn ends_in_babble_get_the_extra_pad() {
         // A fading tail sinks under babble: ends there are padded by babble_pad_end_s more.
-        let bursts: Vec<(f64, f64)> = (0..6)
-            .map(|k| (1.0 + 6.0 * k as f64, 2.5 + 6.0 * k as f64))
-            .collect();
+        let bursts = every(6.0, 6, 1.0, 1.5);
         let fs = talker_over_babble(36.0, -20.0, -40.0, &bursts, &[], -60.0);
         let padded = run(&fs);
         let plain = run_chunked(
@@ -864,18 +881,10 @@ mod tests {
         // Babble around -70 dBFS whose frames dip to -90 dB, and a talker at -40 dBFS
         // now and then: the babble between the talker's turns is not speech (with the
         // spread's minima clamped at the -80 dB floor it looked steady and was taken).
-        let bursts: Vec<(f64, f64)> = (0..5)
-            .map(|k| (2.0 + 8.0 * k as f64, 3.5 + 8.0 * k as f64))
-            .collect();
+        let bursts = every(8.0, 5, 2.0, 1.5);
         let fs = talker_over_babble(40.0, -40.0, -70.0, &bursts, &[], -90.0);
         let segs = run(&fs);
-        assert_eq!(segs.len(), bursts.len(), "{segs:?}");
-        for (seg, burst) in segs.iter().zip(&bursts) {
-            assert!(
-                (seg.0 - burst.0).abs() < 0.3 && (seg.1 - burst.1).abs() < 0.3,
-                "{segs:?}"
-            );
-        }
+        assert_one_segment_per_burst(&segs, &bursts);
     }
 
     #[test]
@@ -894,14 +903,7 @@ mod tests {
                 if bursts.iter().any(|&(s, e)| t >= s && t < e) {
                     power += db_to_power(-20.0 + 4.0 * u - 2.0);
                 }
-                Frame {
-                    index,
-                    start_s: t,
-                    end_s: t + HOP_S,
-                    energy_db: power_to_db(power),
-                    voicing: 0.0,
-                    f0_hz: None,
-                }
+                frame_of_power(index, power)
             })
             .collect();
         let segs = run(&fs);
@@ -914,9 +916,7 @@ mod tests {
         // A talker every 6 s over babble 25 dB down, whose voices swell for 0.4 s to 13 dB
         // under the talker between turns: past the core threshold (14 dB in babble), never
         // within 12 dB of the talker's level.
-        let bursts: Vec<(f64, f64)> = (0..6)
-            .map(|k| (1.0 + 6.0 * k as f64, 2.5 + 6.0 * k as f64))
-            .collect();
+        let bursts = every(6.0, 6, 1.0, 1.5);
         let swells: Vec<(f64, f64)> = (1..6)
             .map(|k| (4.0 + 6.0 * k as f64, 4.4 + 6.0 * k as f64))
             .collect();
@@ -935,13 +935,7 @@ mod tests {
             })
             .collect();
         let segs = run(&fs);
-        assert_eq!(segs.len(), bursts.len(), "{segs:?}");
-        for (seg, burst) in segs.iter().zip(&bursts) {
-            assert!(
-                (seg.0 - burst.0).abs() < 0.3 && (seg.1 - burst.1).abs() < 0.3,
-                "{segs:?}"
-            );
-        }
+        assert_one_segment_per_burst(&segs, &bursts);
         // The same swells are segments when the segment rule is off.
         let off = run_chunked(
             &fs,
