@@ -13,7 +13,7 @@ use std::io::BufReader;
 
 use agentvoice::pipeline;
 use agentvoice::report::agents;
-use agentvoice::report::export::JsonLines;
+use agentvoice::report::export::{self, JsonLines};
 use agentvoice::report::html::{self, ReportBuilder, ReportOptions};
 use agentvoice::report::identity::{IdentityRules, IdentityStats, Manifest};
 use agentvoice::{CallReport, Config};
@@ -141,6 +141,7 @@ pub fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     };
     // First pass: a digest of every call; the second one (in write_html) writes the
     // call pages. Neither holds more than one result at a time.
+    export::remove_stale_temp_files(&args.dir, super::analyze::STALE_TEMP_DEPTH);
     let mut builder = ReportBuilder::new(&args.dir);
     let mut stats = IdentityStats::default();
     let unreadable = for_each_result(&jsonl, &mut |r| {

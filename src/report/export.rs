@@ -159,6 +159,58 @@ impl<W: Write> CsvRows<W> {
     }
 }
 
+/// Removes the temporary files [`AtomicFile`] left in `dir` and its subfolders (to
+/// `depth` levels) by runs that were killed (`.NAME.tmpPID` of a process no longer
+/// running); returns how many. Where a process's life cannot be checked (not Linux),
+/// nothing is removed.
+pub fn remove_stale_temp_files(dir: &Path, depth: usize) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            if depth > 0 {
+                removed += remove_stale_temp_files(&path, depth - 1);
+            }
+            continue;
+        }
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(temp_file_pid) else {
+            continue;
+        };
+        if kind.is_file() && !process_is_running(pid) && std::fs::remove_file(&path).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+/// The process id in the name of an [`AtomicFile`] temporary file (`.NAME.tmpPID`).
+fn temp_file_pid(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix('.')?;
+    let (_, pid) = rest.rsplit_once(".tmp")?;
+    (!pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| pid.parse().ok())
+        .flatten()
+}
+
+/// Whether process `pid` still runs (this one always does); `true` where it cannot be told.
+fn process_is_running(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    if cfg!(target_os = "linux") {
+        Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        true
+    }
+}
+
 /// A file written through a temporary file in the same folder and renamed over `path` by
 /// [`AtomicFile::commit`]: readers (and a run killed at any moment) see the old file or
 /// the new one whole. Dropped without a commit, the temporary file is removed.
@@ -317,5 +369,50 @@ impl LineReader {
         }
         read?;
         Ok(&self.buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temp_file_names_give_their_process() {
+        assert_eq!(temp_file_pid(".calls.jsonl.tmp1234"), Some(1234));
+        assert_eq!(temp_file_pid(".0007.html.tmp42"), Some(42));
+        assert_eq!(temp_file_pid("calls.jsonl.tmp1234"), None);
+        assert_eq!(temp_file_pid(".notes.tmp"), None);
+        assert_eq!(temp_file_pid(".a.tmp12x"), None);
+        assert_eq!(temp_file_pid(".a.tmp99999999999"), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn stale_temp_files_of_dead_runs_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let pages = dir.path().join("report/calls/agent");
+        std::fs::create_dir_all(&pages).unwrap();
+        // Above the kernel's largest process id (2^22), so no process has it.
+        let dead = [
+            dir.path().join(".calls.jsonl.tmp4999999"),
+            pages.join(".0001.html.tmp4999998"),
+        ];
+        let kept = [
+            dir.path().join("calls.jsonl"),
+            dir.path()
+                .join(format!(".calls.csv.tmp{}", std::process::id())),
+            pages.join("0001.html"),
+            pages.join(".notes.tmp"),
+        ];
+        for f in dead.iter().chain(&kept) {
+            std::fs::write(f, b"x").unwrap();
+        }
+        assert_eq!(remove_stale_temp_files(dir.path(), 4), 2);
+        assert!(dead.iter().all(|f| !f.exists()));
+        assert!(kept.iter().all(|f| f.exists()));
+        // Too deep for the depth given: left alone.
+        std::fs::write(&dead[1], b"x").unwrap();
+        assert_eq!(remove_stale_temp_files(dir.path(), 2), 0);
+        assert!(dead[1].exists());
     }
 }
