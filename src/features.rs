@@ -50,6 +50,7 @@ pub struct FrameExtractor {
     min_lag: usize,
     max_lag: usize,
     window_len: usize,
+    /// Sum of the squared band output over the frame so far, before the cascade's gain.
     frame_energy: f64,
     frame_fill: usize,
     frame_index: u64,
@@ -63,8 +64,7 @@ pub struct FrameExtractor {
     pending: VecDeque<Pending>,
     /// How many of the oldest `pending` frames were already scored.
     scored: usize,
-    band_high: UnscaledSection<true>,
-    band_low: UnscaledSection<false>,
+    band: SpeechBand,
     band_history: History<4>,
     fast_gain: f64,
     anti_alias: UnscaledSection<false>,
@@ -207,10 +207,8 @@ impl FrameExtractor {
     pub fn new(sample_rate_hz: u32, min_hz: f64, max_hz: f64) -> FrameExtractor {
         let rate = sample_rate_hz as f64;
         let q = std::f64::consts::FRAC_1_SQRT_2;
-        let top_hz = (rate * 0.45).min(3400.0);
         let decimation = ((rate / 4000.0).round() as usize).max(1);
-        let high = UnscaledSection::<true>::new(rate, 200.0, q);
-        let low = UnscaledSection::<false>::new(rate, top_hz, q);
+        let (band, band_gain) = SpeechBand::new(rate);
         let decimated_rate_hz = rate / decimation as f64;
         let anti_alias = UnscaledSection::<false>::new(rate, 900.0, q);
         let min_lag = (decimated_rate_hz / max_hz).floor().max(2.0) as usize;
@@ -245,10 +243,9 @@ impl FrameExtractor {
             deferred: false,
             pending: VecDeque::new(),
             scored: 0,
-            band_high: high.0,
-            band_low: low.0,
+            band,
             band_history: [[0.0; 2]; 4],
-            fast_gain: (high.1 * high.1 * low.1).powi(2),
+            fast_gain: band_gain * band_gain,
             anti_alias: anti_alias.0,
             anti_alias_history: [[0.0; 2]; 3],
             anti_alias_gain: (anti_alias.1 * anti_alias.1) as f32,
@@ -360,7 +357,8 @@ impl FrameExtractor {
     }
 
     /// Runs the band and anti-alias filters over `now` (within one frame), stores the
-    /// decimated samples and returns the band energy (before the cascade's gain).
+    /// decimated samples and returns the frame's band energy so far (before the cascade's
+    /// gain); states are flushed of tiny values when `frame_ends`.
     fn filter_block(&mut self, now: &[f32], frame_ends: bool) -> f64 {
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("fma") {
@@ -405,8 +403,8 @@ impl FrameExtractor {
         energy
     }
 
-    /// Runs the band filter over `now` (within one frame) and returns its energy (before
-    /// the cascade's gain).
+    /// Runs the band filter over `now` (within one frame) and returns the frame's band
+    /// energy so far (before the cascade's gain); see [`FrameExtractor::filter_block`].
     fn band_block(&mut self, now: &[f32], frame_ends: bool) -> f64 {
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("fma") {
@@ -426,14 +424,10 @@ impl FrameExtractor {
     fn band_block_portable(&mut self, now: &[f32], frame_ends: bool) -> f64 {
         // The frame's running sum goes on; squares of f32 are exact in f64.
         let mut energy = self.frame_energy;
-        band_cascade(
-            self.band_high,
-            self.band_low,
-            &mut self.band_history,
-            now,
-            frame_ends,
-            |l| energy += l as f64 * l as f64,
-        );
+        self.band
+            .cascade(&mut self.band_history, now, frame_ends, |l| {
+                energy += l as f64 * l as f64
+            });
         energy
     }
 
@@ -608,7 +602,7 @@ fn square_prefix(w: &[f32], out: &mut [f64]) {
     }
 }
 
-/// Filter states this small (about -600 dBFS) are set to zero at the end of every block.
+/// Filter states this small (about -600 dBFS) are set to zero at the end of every frame.
 ///
 /// After digital silence the states otherwise decay into subnormal numbers, on which x86
 /// arithmetic is very slow; zero states on zero input stay zero. No frame energy or
@@ -766,8 +760,7 @@ fn tree_sum(a: &[f32; LANES]) -> f32 {
 /// the other (a leak), near 0 when they carry different talkers.
 pub struct BandCorrelation {
     hop_samples: usize,
-    high: UnscaledSection<true>,
-    low: UnscaledSection<false>,
+    band: SpeechBand,
     histories: [History<4>; 2],
     filtered: [Vec<f32>; 2],
     xx: f64,
@@ -780,14 +773,11 @@ impl BandCorrelation {
     /// A correlator at `sample_rate_hz`.
     pub fn new(sample_rate_hz: u32) -> BandCorrelation {
         let rate = sample_rate_hz as f64;
-        let q = std::f64::consts::FRAC_1_SQRT_2;
-        let top_hz = (rate * 0.45).min(3400.0);
         let hop_samples = ((rate * HOP_S).round() as usize).max(1);
         // The same band as the frames' energy; the correlation does not need the gain.
         BandCorrelation {
             hop_samples,
-            high: UnscaledSection::<true>::new(rate, 200.0, q).0,
-            low: UnscaledSection::<false>::new(rate, top_hz, q).0,
+            band: SpeechBand::new(rate).0,
             histories: [[[0.0; 2]; 4]; 2],
             filtered: [vec![0.0; hop_samples], vec![0.0; hop_samples]],
             xx: 0.0,
@@ -807,7 +797,7 @@ impl BandCorrelation {
                 let (history, filtered) =
                     (&mut self.histories[channel], &mut self.filtered[channel]);
                 let out = &mut filtered[..take];
-                band_filter(self.high, self.low, history, now, out, frame_ends);
+                band_filter(self.band, history, now, out, frame_ends);
             }
             let (fa, fb) = (&self.filtered[0][..take], &self.filtered[1][..take]);
             // Summed sample by sample in f64, so block boundaries cannot change the result.
@@ -837,78 +827,93 @@ impl BandCorrelation {
     }
 }
 
-/// The speech band (two high-pass sections, one low-pass, unscaled) of `input` into
-/// `output`, with the states in `history` (flushed of tiny values when `frame_ends`).
-fn band_filter(
+/// The speech band (about 200-3400 Hz): two high-pass sections and one low-pass, unscaled.
+#[derive(Debug, Clone, Copy)]
+struct SpeechBand {
     high: UnscaledSection<true>,
     low: UnscaledSection<false>,
+}
+
+impl SpeechBand {
+    /// The band at `rate` Hz, and the amplitude gain its unscaled sections leave out.
+    fn new(rate: f64) -> (SpeechBand, f64) {
+        let q = std::f64::consts::FRAC_1_SQRT_2;
+        let top_hz = (rate * 0.45).min(3400.0);
+        let (high, high_gain) = UnscaledSection::<true>::new(rate, 200.0, q);
+        let (low, low_gain) = UnscaledSection::<false>::new(rate, top_hz, q);
+        (SpeechBand { high, low }, high_gain * high_gain * low_gain)
+    }
+
+    /// The cascade over `input`, handing each output to `sink`; the states are kept in
+    /// `history` (flushed of tiny values when `flush`).
+    #[inline(always)]
+    fn cascade(
+        self,
+        history: &mut History<4>,
+        input: &[f32],
+        flush: bool,
+        mut sink: impl FnMut(f32),
+    ) {
+        let (high, low) = (self.high, self.low);
+        // Scalars, not arrays: pairs of f32 would be packed in integer registers.
+        let [[mut x1, mut x2], [mut h1, mut h2], [mut g1, mut g2], [mut l1, mut l2]] = *history;
+        for &x in input {
+            let h = high.output(x, [x1, x2], [h1, h2]);
+            let g = high.output(h, [h1, h2], [g1, g2]);
+            let l = low.output(g, [g1, g2], [l1, l2]);
+            (x2, x1, h2, h1, g2, g1, l2, l1) = (x1, x, h1, h, g1, g, l1, l);
+            sink(l);
+        }
+        *history = [[x1, x2], [h1, h2], [g1, g2], [l1, l2]];
+        if flush {
+            *history = flush_tiny(*history);
+        }
+    }
+}
+
+/// The speech band of `input` into `output` (see [`SpeechBand::cascade`]), with FMA where
+/// the CPU has it.
+fn band_filter(
+    band: SpeechBand,
     history: &mut History<4>,
     input: &[f32],
     output: &mut [f32],
-    frame_ends: bool,
+    flush: bool,
 ) {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU supports FMA, checked just above.
-        return unsafe { band_filter_fma(high, low, history, input, output, frame_ends) };
+        return unsafe { band_filter_fma(band, history, input, output, flush) };
     }
-    band_filter_portable(high, low, history, input, output, frame_ends)
+    band_filter_portable(band, history, input, output, flush)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "fma")]
 unsafe fn band_filter_fma(
-    high: UnscaledSection<true>,
-    low: UnscaledSection<false>,
+    band: SpeechBand,
     history: &mut History<4>,
     input: &[f32],
     output: &mut [f32],
-    frame_ends: bool,
+    flush: bool,
 ) {
-    band_filter_portable(high, low, history, input, output, frame_ends)
+    band_filter_portable(band, history, input, output, flush)
 }
 
 #[inline(always)]
 fn band_filter_portable(
-    high: UnscaledSection<true>,
-    low: UnscaledSection<false>,
+    band: SpeechBand,
     history: &mut History<4>,
     input: &[f32],
     output: &mut [f32],
-    frame_ends: bool,
+    flush: bool,
 ) {
     let mut out = output.iter_mut();
-    band_cascade(high, low, history, input, frame_ends, |l| {
+    band.cascade(history, input, flush, |l| {
         if let Some(o) = out.next() {
             *o = l;
         }
     });
-}
-
-/// The speech band cascade (two high-pass sections, one low-pass, unscaled) over `input`,
-/// handing each output to `sink`; the states are kept in `history`.
-#[inline(always)]
-fn band_cascade(
-    high: UnscaledSection<true>,
-    low: UnscaledSection<false>,
-    history: &mut History<4>,
-    input: &[f32],
-    flush: bool,
-    mut sink: impl FnMut(f32),
-) {
-    // Scalars, not arrays: pairs of f32 would be packed in integer registers.
-    let [[mut x1, mut x2], [mut h1, mut h2], [mut g1, mut g2], [mut l1, mut l2]] = *history;
-    for &x in input {
-        let h = high.output(x, [x1, x2], [h1, h2]);
-        let g = high.output(h, [h1, h2], [g1, g2]);
-        let l = low.output(g, [g1, g2], [l1, l2]);
-        (x2, x1, h2, h1, g2, g1, l2, l1) = (x1, x, h1, h, g1, g, l1, l);
-        sink(l);
-    }
-    *history = [[x1, x2], [h1, h2], [g1, g2], [l1, l2]];
-    if flush {
-        *history = flush_tiny(*history);
-    }
 }
 
 #[cfg(test)]
