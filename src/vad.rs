@@ -100,6 +100,16 @@ const MAX_REACH_FRAMES: usize = 60;
 /// Longest look-ahead allowed, frames.
 const MAX_LOOKAHEAD_FRAMES: f64 = 1000.0;
 
+/// 0 at or below `from_to[0]`, 1 at or above `from_to[1]`, linear between; 0 for NaN.
+fn ramp(value: f64, from_to: [f64; 2]) -> f64 {
+    let share = (value - from_to[0]) / (from_to[1] - from_to[0]).max(1e-6);
+    if share.is_nan() {
+        0.0
+    } else {
+        share.clamp(0.0, 1.0)
+    }
+}
+
 /// A frame with its speech decision.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Decision {
@@ -357,13 +367,12 @@ impl VoiceActivity {
         }
         self.level.push(index, db);
         if let Some(raw) = self.held_at(index).map(|h| h.frame.energy_db) {
-            let near_floor = self.floor.value().is_some_and(|f| db < f + QUIET_RANGE_DB);
-            if raw > DIGITAL_SILENCE_DB && near_floor {
-                let dip = (db - raw).clamp(0.0, 30.0);
-                self.quiet_dips.push_back((index, dip));
-                self.quiet_dip_sum += dip as f64;
-            }
             if raw > DIGITAL_SILENCE_DB {
+                if self.floor.value().is_some_and(|f| db < f + QUIET_RANGE_DB) {
+                    let dip = (db - raw).clamp(0.0, 30.0);
+                    self.quiet_dips.push_back((index, dip));
+                    self.quiet_dip_sum += dip as f64;
+                }
                 self.raw_floor.push(index, raw.max(DIGITAL_SILENCE_DB));
             } else {
                 self.silent_frames.push_back(index);
@@ -450,17 +459,11 @@ impl VoiceActivity {
         // A second sign of babble, there from the first seconds of a call: frames near the
         // floor dip well below their smoothed level (background talkers come and go; steady
         // noise stays within a dB of its average).
-        let by_dip = if dip_mean.is_finite() {
-            ((dip_mean as f64 - c.babble_dip_db[0])
-                / (c.babble_dip_db[1] - c.babble_dip_db[0]).max(1e-6))
-            .clamp(0.0, 1.0)
-        } else {
+        let babble = if gated {
             0.0
+        } else {
+            ramp(spread as f64, c.babble_spread_db).max(ramp(dip_mean as f64, c.babble_dip_db))
         };
-        let by_spread = ((spread as f64 - c.babble_spread_db[0])
-            / (c.babble_spread_db[1] - c.babble_spread_db[0]).max(1e-6))
-        .clamp(0.0, 1.0);
-        let babble = if gated { 0.0 } else { by_spread.max(by_dip) };
         let range = c.speaker_range_db + babble * (c.babble_range_db - c.speaker_range_db);
         let edge_range = c.edge_range_db + babble * (c.babble_range_db - c.speaker_range_db);
         // The speaker-level criterion never asks for more than `babble_cap_db` above the
@@ -736,12 +739,7 @@ mod tests {
             (1.0, -60.0),
         ]));
         assert_eq!(segs.len(), 2, "{segs:?}");
-        for (seg, (s, e)) in segs.iter().zip([(1.0, 3.0), (6.0, 7.5)]) {
-            assert!(
-                (seg.0 - s).abs() < 0.015 && (seg.1 - e).abs() < 0.015,
-                "{segs:?}"
-            );
-        }
+        assert_segments_near(&segs, &[(1.0, 3.0), (6.0, 7.5)], 0.015);
     }
 
     #[test]
@@ -831,9 +829,14 @@ mod tests {
     /// One segment per burst, each within 0.3 s of it at both ends.
     fn assert_one_segment_per_burst(segs: &[(f64, f64)], bursts: &[(f64, f64)]) {
         assert_eq!(segs.len(), bursts.len(), "{segs:?}");
-        for (seg, burst) in segs.iter().zip(bursts) {
+        assert_segments_near(segs, bursts, 0.3);
+    }
+
+    /// Each segment within `tolerance_s` of the span beside it, at both ends.
+    fn assert_segments_near(segs: &[(f64, f64)], spans: &[(f64, f64)], tolerance_s: f64) {
+        for (seg, span) in segs.iter().zip(spans) {
             assert!(
-                (seg.0 - burst.0).abs() < 0.3 && (seg.1 - burst.1).abs() < 0.3,
+                (seg.0 - span.0).abs() < tolerance_s && (seg.1 - span.1).abs() < tolerance_s,
                 "{segs:?}"
             );
         }
@@ -1005,12 +1008,7 @@ mod tests {
         let (a, c) = run_pair(&leaky, &customer[..n]);
         assert_eq!(a.len(), 2, "agent {a:?}");
         assert_eq!(c.len(), 2, "customer {c:?}");
-        for (seg, (s, e)) in a.iter().zip([(1.0, 3.0), (7.0, 9.0)]) {
-            assert!(
-                (seg.0 - s).abs() < 0.05 && (seg.1 - e).abs() < 0.05,
-                "{a:?}"
-            );
-        }
+        assert_segments_near(&a, &[(1.0, 3.0), (7.0, 9.0)], 0.05);
     }
 
     #[test]
