@@ -261,18 +261,12 @@ impl ActiveSpeechLevel {
     /// The envelope values `q` with `first_reached(q) == j`: `[low, high)` (for
     /// `j == THRESHOLDS` also NaN, zero and subnormals, all below `high`).
     #[inline]
-    fn band_of(j: usize) -> (f64, f64) {
-        let threshold = |j: usize| 2f64.powi(-(j as i32));
-        let low = if j >= Self::THRESHOLDS {
-            f64::NEG_INFINITY
-        } else {
-            threshold(j)
-        };
-        let high = if j == 0 {
-            f64::INFINITY
-        } else {
-            threshold(j - 1)
-        };
+    fn band_of(&self, j: usize) -> (f64, f64) {
+        let low = self.thresholds.get(j).copied().unwrap_or(f64::NEG_INFINITY);
+        let high = j
+            .checked_sub(1)
+            .and_then(|i| self.thresholds.get(i).copied())
+            .unwrap_or(f64::INFINITY);
         (low, high)
     }
 
@@ -301,7 +295,7 @@ impl ActiveSpeechLevel {
         let mut sum_squares = self.sum_squares;
         let mut reached = self.reached;
         // The envelope values that keep `reached` where it is: `[low, high)`.
-        let (mut low, mut high) = Self::band_of(reached);
+        let (mut low, mut high) = self.band_of(reached);
         let (pole, mut dc_x, mut dc_y) = (self.dc_pole, self.dc_x, self.dc_y);
         if self.samples == 0 {
             // Start the blocker settled on the first sample: no step from an offset.
@@ -321,7 +315,7 @@ impl ActiveSpeechLevel {
                 if now != reached {
                     self.cross(reached, now, n);
                     reached = now;
-                    (low, high) = Self::band_of(reached);
+                    (low, high) = self.band_of(reached);
                 }
             }
         }

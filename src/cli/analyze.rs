@@ -18,10 +18,6 @@ use agentvoice::{CallReport, Config};
 use super::batch::{Progress, Shard};
 use super::resume;
 
-/// How deep below the output folder stale temporary files are looked for (the call pages
-/// sit at `report/calls/AGENT/`).
-pub(crate) const STALE_TEMP_DEPTH: usize = 3;
-
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum ChannelArg {
     Left,
@@ -109,7 +105,7 @@ pub fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let fingerprint = pipeline::settings_fingerprint(&options);
     let mut previous = resume::recover(&args.output, &fingerprint)?;
     // Temporary files of a run that was killed while writing its outputs.
-    export::remove_stale_temp_files(&args.output, STALE_TEMP_DEPTH);
+    export::remove_stale_temp_files(&args.output, export::STALE_TEMP_DEPTH);
     let (todo, mut slots) = plan(&files, &previous, args.force);
     let skipped = files.len() - todo.len();
     let stop = resume::StopFlag::install()?;

@@ -141,7 +141,7 @@ pub fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     };
     // First pass: a digest of every call; the second one (in write_html) writes the
     // call pages. Neither holds more than one result at a time.
-    export::remove_stale_temp_files(&args.dir, super::analyze::STALE_TEMP_DEPTH);
+    export::remove_stale_temp_files(&args.dir, export::STALE_TEMP_DEPTH);
     let mut builder = ReportBuilder::new(&args.dir);
     let mut stats = IdentityStats::default();
     let unreadable = for_each_result(&jsonl, &mut |r| {

@@ -159,6 +159,10 @@ impl<W: Write> CsvRows<W> {
     }
 }
 
+/// How deep below an output folder [`remove_stale_temp_files`] looks (the call pages sit
+/// at `report/calls/AGENT/`).
+pub const STALE_TEMP_DEPTH: usize = 3;
+
 /// Removes the temporary files [`AtomicFile`] left in `dir` and its subfolders (to
 /// `depth` levels) by runs that were killed (`.NAME.tmpPID` of a process no longer
 /// running); returns how many. Where a process's life cannot be checked (not Linux),
@@ -190,13 +194,18 @@ pub fn remove_stale_temp_files(dir: &Path, depth: usize) -> usize {
     removed
 }
 
-/// The process id in the name of an [`AtomicFile`] temporary file (`.NAME.tmpPID`).
+/// The name of [`AtomicFile`]'s temporary file for `name`, written by process `pid`.
+fn temp_file_name(name: &str, pid: u32) -> String {
+    format!(".{name}.tmp{pid}")
+}
+
+/// The process id in a name made by [`temp_file_name`].
 fn temp_file_pid(name: &str) -> Option<u32> {
-    let rest = name.strip_prefix('.')?;
-    let (_, pid) = rest.rsplit_once(".tmp")?;
-    (!pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| pid.parse().ok())
-        .flatten()
+    let (_, pid) = name.strip_prefix('.')?.rsplit_once(".tmp")?;
+    if !pid.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    pid.parse().ok()
 }
 
 /// Whether process `pid` still runs (this one always does); `true` where it cannot be told.
@@ -229,7 +238,7 @@ impl AtomicFile {
             .unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir)?;
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-        let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+        let tmp = dir.join(temp_file_name(name, std::process::id()));
         let file = std::fs::File::create(&tmp)?;
         Ok(AtomicFile {
             path: path.to_path_buf(),
@@ -378,7 +387,10 @@ mod tests {
 
     #[test]
     fn temp_file_names_give_their_process() {
-        assert_eq!(temp_file_pid(".calls.jsonl.tmp1234"), Some(1234));
+        assert_eq!(
+            temp_file_pid(&temp_file_name("calls.jsonl", 1234)),
+            Some(1234)
+        );
         assert_eq!(temp_file_pid(".0007.html.tmp42"), Some(42));
         assert_eq!(temp_file_pid("calls.jsonl.tmp1234"), None);
         assert_eq!(temp_file_pid(".notes.tmp"), None);
