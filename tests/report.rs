@@ -70,7 +70,10 @@ fn report_rebuilds_pages_for_every_agent_from_calls_jsonl() {
         .arg(dir.path())
         .assert()
         .success()
-        .stdout(predicates::str::contains("2 agents"));
+        .stdout(predicates::str::contains("2 agents"))
+        .stderr(predicates::str::contains(
+            "calls.jsonl line 5: not a result line",
+        ));
 
     let index = read(&dir.path().join("index.html"));
     assert!(

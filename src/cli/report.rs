@@ -156,6 +156,12 @@ pub fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     })?;
     pattern_note(&stats);
     for u in &unreadable {
+        // One line each on stderr too; the report lists them with the files not analysed.
+        eprintln!(
+            "agentvoice: {}: {}",
+            u.file,
+            u.error.as_deref().unwrap_or("unreadable")
+        );
         builder.add(u);
     }
     let config = config.clone().unwrap_or_default();
