@@ -272,7 +272,7 @@ impl Default for VadConfig {
         VadConfig {
             snr_threshold_db: 4.0,
             speaker_range_db: 30.0,
-            min_speech_s: 0.12,
+            min_speech_s: 0.10,
             hangover_s: 0.6,
             pad_s: 0.03,
             pad_end_s: 0.15,
