@@ -78,6 +78,16 @@
 //! whose last 0.4-1.4 s is a soft phrase 16-22 dB under their loudest, followed by 0.15-0.2
 //! s of silence that the truth still counts as speech: in noise the phrase sinks under the
 //! background, and the detected end is 0.4 s or more early.
+//!
+//! Session 4: `min_speech_s` 0.12 -> 0.10. D4_754's last word, after a 0.3 s pause, stood
+//! 0.11 s above the edge threshold in babble and was dropped, so the pause and the silence
+//! after it read as one 2 s gap. Gap F1 on the eight sets: 0.89-0.95, mean 0.915 -> 0.929
+//! (777 0.93 -> 0.94, 9001 0.92 -> 0.93, 31337 0.92 -> 0.94, 4711 0.91 -> 0.95, 2718 0.89 ->
+//! 0.92; dev and the others unchanged; 0.08 s adds a false greeting onset on seed 2718).
+//! Tried and dropped: in babble, a run of core frames that resumes after a pause must itself
+//! come near the speaker's level to extend or hold open a segment (babble swells bridged
+//! gaps at 12 dB SNR); it fixed those gaps but cut soft phrase ends elsewhere (mean gap F1
+//! 0.929 -> 0.922; with pauses under `edge_dip_s` exempt, 0.926).
 
 use std::collections::VecDeque;
 
