@@ -462,7 +462,7 @@ fn temporary(e: std::io::Error) -> Error {
 ///
 /// Memory does not grow with the number of calls: a [`CallDigest`] per call is kept until
 /// [`RUN_BYTES`] are gathered, then sorted by agent into an anonymous temporary file
-/// (see [`extsort`]); the agents' pages are written from the merged runs an agent at a
+/// (see [`super::extsort`]); the agents' pages are written from the merged runs an agent at a
 /// time, so memory is that of the largest agent's digests (its medians and its page need
 /// all of them), plus a summary per agent and the list of files that could not be
 /// analysed (the index page lists them).
