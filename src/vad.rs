@@ -464,7 +464,9 @@ impl VoiceActivity {
         let spread = self.spread_peak.value().unwrap_or(spread);
         let c = &self.config;
         // A line that is digitally silent between words (gated, or clean) has no babble.
-        let window = (self.babble_frames + self.lookahead as u64).min(n + self.lookahead as u64);
+        // The share is of the whole window, also in a call's first seconds: a moment when
+        // every background talker pauses at once (0.3 s of zeros) is not a gated line.
+        let window = self.babble_frames + self.lookahead as u64;
         let gated = self.silent_frames.len() as f64 > GATED_SHARE * window.max(1) as f64;
         // A second sign of babble, there from the first seconds of a call: frames near the
         // floor dip well below their smoothed level (background talkers come and go; steady
@@ -922,6 +924,31 @@ mod tests {
         let segs = run(&fs);
         assert_eq!(segs.len(), bursts.len(), "{segs:?}");
         assert!((segs[0].0 - 2.0).abs() < 0.1, "{segs:?}");
+    }
+
+    #[test]
+    fn a_moment_of_digital_silence_in_babble_does_not_make_a_gated_line() {
+        // Babble with 0.35 s of zeros near the start (every background talker paused at
+        // once), then a talker from 2 s: the babble before the greeting is still not speech.
+        let mut state = 7u32;
+        let bursts = [(2.0, 4.0), (6.0, 8.5), (11.0, 13.0)];
+        let fs: Vec<Frame> = (0..1500u64)
+            .map(|index| {
+                let t = index as f64 * HOP_S;
+                state = state.wrapping_mul(1664525).wrapping_add(1013904223);
+                let u = (state >> 8) as f32 / (1u32 << 24) as f32;
+                let mut power = db_to_power(-55.0 + 12.0 * u);
+                if (0.85..1.2).contains(&t) {
+                    power = 0.0;
+                }
+                if bursts.iter().any(|&(s, e)| t >= s && t < e) {
+                    power += db_to_power(-22.0 + 4.0 * u);
+                }
+                frame_of_power(index, power)
+            })
+            .collect();
+        let segs = run(&fs);
+        assert_segments_near(&segs, &bursts, 0.3);
     }
 
     #[test]
