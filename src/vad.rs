@@ -103,8 +103,11 @@ const DIGITAL_SILENCE_DB: f32 = -100.0;
 const QUIET_RANGE_DB: f32 = 6.0;
 /// The dips of frames near the floor count once this many are in the window.
 const MIN_QUIET_FRAMES: usize = 30;
-/// A channel with more than this share of digitally silent frames is gated, not noisy.
+/// A channel with more than this share of silent frames is gated, not noisy.
 const GATED_SHARE: f64 = 0.05;
+/// At or below this band energy a frame counts as silent for [`GATED_SHARE`]: zeros, or
+/// the dither of a clean 16-bit line (about -95 dB), dB re full scale.
+const SILENT_LINE_DB: f32 = -90.0;
 /// Longest smoothing half-window and edge search allowed, frames (bounds the look-ahead).
 const MAX_REACH_FRAMES: usize = 60;
 /// Longest look-ahead allowed, frames.
@@ -384,7 +387,8 @@ impl VoiceActivity {
                     self.quiet_dip_sum += dip as f64;
                 }
                 self.raw_floor.push(index, raw.max(DIGITAL_SILENCE_DB));
-            } else {
+            }
+            if raw <= SILENT_LINE_DB {
                 self.silent_frames.push_back(index);
             }
         }
@@ -949,6 +953,37 @@ mod tests {
             .collect();
         let segs = run(&fs);
         assert_segments_near(&segs, &bursts, 0.3);
+    }
+
+    #[test]
+    fn a_clean_line_with_dither_is_gated_not_babble() {
+        // A clean 16-bit line: between words dither at -99 dB, with zeros in one frame of
+        // 15 (3 % of all frames: too few for a zeros-only rule to call the line gated; and
+        // the smoothed floor leaves out windows that hold zeros, so its minimum came from
+        // speech, 60 dB above the raw frames: "babble"). Each word has a soft tail 25 dB under the talker: kept on a clean line,
+        // cut in babble (14 dB range).
+        let mut state = 11u32;
+        let words = every(3.0, 5, 1.0, 1.5);
+        let fs: Vec<Frame> = (0..1700u64)
+            .map(|index| {
+                let t = index as f64 * HOP_S;
+                state = state.wrapping_mul(1664525).wrapping_add(1013904223);
+                let u = (state >> 8) as f32 / (1u32 << 24) as f32;
+                let mut power = if index % 15 == 0 {
+                    0.0
+                } else {
+                    db_to_power(-99.5 + u)
+                };
+                if words.iter().any(|&(s, e)| t >= s && t < e - 0.5) {
+                    power += db_to_power(-20.0 + 3.0 * u);
+                } else if words.iter().any(|&(s, e)| t >= s && t < e) {
+                    power += db_to_power(-45.0 + 3.0 * u);
+                }
+                frame_of_power(index, power)
+            })
+            .collect();
+        let segs = run(&fs);
+        assert_segments_near(&segs, &words, 0.25);
     }
 
     #[test]
