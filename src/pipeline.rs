@@ -84,7 +84,8 @@ pub fn collect_inputs(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<InputProblem>) {
     (files, problems)
 }
 
-fn has_audio_extension(path: &Path) -> bool {
+/// True when the path ends in one of [`AUDIO_EXTENSIONS`] (any case).
+pub fn has_audio_extension(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| AUDIO_EXTENSIONS.iter().any(|a| a.eq_ignore_ascii_case(e)))

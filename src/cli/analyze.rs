@@ -16,7 +16,12 @@ use agentvoice::report::identity::IdentityStats;
 use agentvoice::{CallReport, Config};
 
 use super::batch::{Progress, Shard};
-use super::resume;
+use super::{plan, resume};
+
+/// An error of a temporary file (its folder is named in it).
+fn temporary(e: std::io::Error) -> anyhow::Error {
+    anyhow::Error::new(e).context("cannot plan the run")
+}
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum ChannelArg {
@@ -93,86 +98,95 @@ pub fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         agent_channel: args.agent_channel.into(),
         mono: args.mono.into(),
     };
-    let (files, problems) = pipeline::collect_inputs(&args.paths);
-    let files = match args.shard {
-        Some(shard) => shard.select(files),
-        None => files,
-    };
-    let mut failed = problems.len();
-    for p in &problems {
+    // Sorts (of the inputs, the earlier results, the plan) go to anonymous temporary
+    // files in the output folder when they outgrow memory.
+    let dir = &args.output;
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    let walked = plan::walk(&args.paths, dir, plan::RUN_BYTES).map_err(temporary)?;
+    let mut keys = plan::Keys::new(dir, plan::RUN_BYTES);
+    let mut problems = plan::Fifo::new(dir, plan::RUN_BYTES);
+    let mut failed = 0;
+    for p in walked.problems.finish().map_err(temporary)? {
+        let p = p.map_err(temporary)?;
         eprintln!("agentvoice: {}: {}", p.path.display(), p.reason);
+        failed += 1;
+        keys.push_problem(&p).map_err(temporary)?;
+        problems.push(p).map_err(temporary)?;
     }
+    keys.push_files(walked.found.finish().map_err(temporary)?, args.shard)
+        .map_err(temporary)?;
     let fingerprint = pipeline::settings_fingerprint(&options);
-    let mut previous = resume::recover(&args.output, &fingerprint)?;
+    let mut previous = resume::recover(dir, &fingerprint, plan::RUN_BYTES)?;
     // Temporary files of a run that was killed while writing its outputs.
-    export::remove_stale_temp_files(&args.output, export::STALE_TEMP_DEPTH);
-    let (todo, mut slots) = plan(&files, &previous, args.force);
-    let skipped = files.len() - todo.len();
+    export::remove_stale_temp_files(dir, export::STALE_TEMP_DEPTH);
+    let plan = plan::join(
+        keys,
+        previous.take_entries(),
+        args.force,
+        dir,
+        plan::RUN_BYTES,
+    )
+    .map_err(temporary)?;
+    let skipped = plan.kept;
     let stop = resume::StopFlag::install()?;
-    let journal = resume::Journal::open(&args.output)?;
+    let journal = resume::Journal::open(dir)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.jobs.map_or(0, usize::from))
         .build()
         .context("cannot start worker threads")?;
-    let progress = Progress::new(todo.len());
+    let progress = Progress::new(plan.todo);
     // Each result goes to the journal as it is finished; only its place is kept.
-    let analysed: Vec<Option<Slot>> = pool.install(|| {
-        todo.par_iter()
-            .map(|&i| analyze_and_journal(&files[i], &options, &journal, &stop, &progress))
-            .collect()
-    });
+    let outcome = plan::run(plan, plan::CHUNK_FILES, |paths| {
+        pool.install(|| {
+            paths
+                .par_iter()
+                .map(|path| analyze_and_journal(path, &options, &journal, &stop, &progress))
+                .collect()
+        })
+    })
+    .map_err(temporary)?;
     progress.finish();
-    let mut not_done = 0;
-    for (&i, slot) in todo.iter().zip(analysed) {
-        match slot {
-            Some(s) => slots[i] = s,
-            None => not_done += 1,
-        }
-    }
+    let plan::Outcome {
+        done,
+        mut held,
+        rest,
+        not_done,
+    } = outcome;
 
     // The outputs, streamed in input order: this run's inputs (new results from the
     // journal, unchanged ones from the old calls.jsonl), the paths that could not be
     // searched, then earlier results of files not given this time. The report gathers a
     // digest of each as it goes.
-    // Earlier results of files given to this run (and done) are replaced; the others are
-    // kept after this run's. Then only the places are needed, not the index or the paths.
-    for (file, slot) in files.iter().zip(&slots) {
-        if !matches!(slot, Slot::Todo) {
-            previous.mark_seen(&file.display().to_string());
-        }
-    }
-    for p in &problems {
-        previous.mark_seen(&p.path.display().to_string());
-    }
-    let rest = previous.rest();
     let mut kept_lines = previous.reader()?;
-    drop((previous, files));
+    drop(previous);
     let mut journal_lines = LineReader::open(journal.path())
         .with_context(|| format!("{}: cannot read", journal.path().display()))?;
-    let mut outputs = resume::Outputs::create(&args.output)?;
-    let mut builder = ReportBuilder::new(&args.output);
+    let mut outputs = resume::Outputs::create(dir)?;
+    let mut builder = ReportBuilder::new(dir);
     let mut stats = IdentityStats::default();
     let mut ok = 0;
     // Printing is best effort (stdout may be a closed pipe): the results files are
     // written whatever happens to it.
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    for slot in slots {
-        let (mut r, new) = match slot {
-            Slot::Todo => continue,
-            Slot::Kept(place) => (
-                resume::read_at(
-                    kept_lines.as_mut(),
-                    &args.output.join(resume::JSONL_NAME),
-                    place,
-                )?,
+    let jsonl_path = dir.join(resume::JSONL_NAME);
+    for slot in done {
+        let (mut r, new) = match slot.map_err(temporary)? {
+            plan::Done::Stopped => continue,
+            plan::Done::Kept(place) => (
+                resume::read_at(kept_lines.as_mut(), &jsonl_path, place)?,
                 false,
             ),
-            Slot::Journaled(place) => (
+            plan::Done::Journaled(place) => (
                 resume::read_at(Some(&mut journal_lines), journal.path(), place)?,
                 true,
             ),
-            Slot::Held(r) => (*r, true),
+            plan::Done::Held(i) => (
+                held.get_mut(i as usize)
+                    .map(std::mem::take)
+                    .unwrap_or_default(),
+                true,
+            ),
         };
         rules.apply(&mut r, false, &mut stats);
         if new {
@@ -190,18 +204,15 @@ pub fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         outputs.write(&r)?;
         builder.add(&r);
     }
+    drop(held);
     super::report::pattern_note(&stats);
-    for p in &problems {
-        let r = problem_report(p);
+    for p in problems.finish().map_err(temporary)? {
+        let r = problem_report(&p.map_err(temporary)?);
         outputs.write(&r)?;
         builder.add(&r);
     }
     for place in rest {
-        let r = resume::read_at(
-            kept_lines.as_mut(),
-            &args.output.join(resume::JSONL_NAME),
-            place,
-        )?;
+        let r = resume::read_at(kept_lines.as_mut(), &jsonl_path, place.map_err(temporary)?)?;
         outputs.write(&r)?;
         builder.add(&r);
     }
@@ -263,35 +274,6 @@ pub fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Where the result of one input is.
-enum Slot {
-    /// Not analysed (yet, or the run was stopped first).
-    Todo,
-    /// Unchanged since an earlier run: its line in the old `calls.jsonl`.
-    Kept(resume::Place),
-    /// Analysed now: its line in the journal.
-    Journaled(resume::Place),
-    /// Analysed now, but the journal could not take it: held here.
-    Held(Box<CallReport>),
-}
-
-/// Which inputs to analyse (indices), and a slot per input, with the unchanged recordings
-/// of earlier runs already filled in (unless `force`).
-fn plan(files: &[PathBuf], previous: &resume::Previous, force: bool) -> (Vec<usize>, Vec<Slot>) {
-    let mut todo = Vec::new();
-    let mut slots = Vec::with_capacity(files.len());
-    for (i, f) in files.iter().enumerate() {
-        match previous.unchanged(f).filter(|_| !force) {
-            Some(place) => slots.push(Slot::Kept(place)),
-            None => {
-                todo.push(i);
-                slots.push(Slot::Todo);
-            }
-        }
-    }
-    (todo, slots)
-}
-
 /// Analyses one file and journals its line; `None` when a stop was asked for first.
 fn analyze_and_journal(
     path: &Path,
@@ -299,25 +281,25 @@ fn analyze_and_journal(
     journal: &resume::Journal,
     stop: &resume::StopFlag,
     progress: &Progress,
-) -> Option<Slot> {
+) -> Option<plan::Analysed> {
     if stop.stopped() {
         return None;
     }
     let report = pipeline::analyze_file(path, options);
     progress.record(&report);
     match journal.append(&report) {
-        Ok(place) => Some(Slot::Journaled(place)),
+        Ok(place) => Some(plan::Analysed::Journaled(place)),
         Err(e) => {
             eprintln!("agentvoice: {e:#}");
-            Some(Slot::Held(Box::new(report)))
+            Some(plan::Analysed::Held(Box::new(report)))
         }
     }
 }
 
 /// The `error` line for a path that could not be searched.
-fn problem_report(p: &pipeline::InputProblem) -> CallReport {
+fn problem_report(p: &plan::Problem) -> CallReport {
     CallReport {
-        file: p.path.display().to_string(),
+        file: plan::file_name_of(&p.path),
         error: Some(p.reason.clone()),
         ..CallReport::default()
     }

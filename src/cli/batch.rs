@@ -2,6 +2,7 @@
 //! scheduler can spread a corpus over machines) and a progress bar on a terminal.
 
 use std::io::IsTerminal;
+#[cfg(test)]
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -46,16 +47,24 @@ impl Shard {
     /// This shard's files: the inputs are sorted (and duplicates dropped), and the file at
     /// position `i` (0-based) belongs to shard `i mod N + 1`. Every file is in exactly one
     /// shard, the shards differ in size by at most one file, and the split depends only on
-    /// the list of paths, so every machine must be given the same inputs.
+    /// the list of paths, so every machine must be given the same inputs. (`analyze` takes
+    /// the same files with [`Shard::takes`] from the inputs sorted on disk.)
+    #[cfg(test)]
     pub fn select(&self, mut files: Vec<PathBuf>) -> Vec<PathBuf> {
         files.sort();
         files.dedup();
         files
             .into_iter()
             .enumerate()
-            .filter(|(i, _)| i % self.count == self.index - 1)
+            .filter(|(i, _)| self.takes(*i))
             .map(|(_, f)| f)
             .collect()
+    }
+
+    /// True when the file at `position` (0-based) of the sorted, distinct inputs is in
+    /// this shard.
+    pub fn takes(&self, position: usize) -> bool {
+        position % self.count == self.index - 1
     }
 }
 

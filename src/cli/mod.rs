@@ -12,6 +12,7 @@ mod eval;
 mod eval_calls;
 #[cfg(feature = "capture")]
 mod live;
+mod plan;
 mod report;
 mod resume;
 

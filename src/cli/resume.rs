@@ -10,12 +10,12 @@
 //! retried. SIGINT and SIGTERM stop the run cleanly: files in progress finish, nothing new
 //! starts, and the outputs are written.
 //!
-//! Memory does not hold the results: earlier results are an index of `calls.jsonl` (file,
-//! place of the line, size and modification time: about 150 bytes a file), this run's
-//! results are places in the journal, and the outputs are streamed from those lines one at
-//! a time.
+//! Memory does not hold the results, nor grow with their number: earlier results are an
+//! index of `calls.jsonl` (file, place of the line, size and modification time) sorted by
+//! file with the external sort (on disk beyond a few thousand files, see [`super::plan`]),
+//! this run's results are places in the journal, and the outputs are streamed from those
+//! lines one at a time.
 
-use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -24,8 +24,9 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 
-use agentvoice::pipeline;
+use super::plan;
 use agentvoice::report::export::{self, AtomicFile, CsvRows, JsonLines, LineReader};
+use agentvoice::report::extsort::{bytes, Record, Sorted, Sorter};
 use agentvoice::report::model::SourceInfo;
 use agentvoice::CallReport;
 
@@ -45,157 +46,179 @@ pub struct Place {
     pub len: u64,
 }
 
-/// Which file a kept line is in while an interrupted run is folded in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Origin {
-    Results,
-    Journal,
+/// One line of `calls.jsonl` or of the journal while the earlier results are sorted by
+/// file.
+#[derive(Debug, Clone, PartialEq)]
+struct Line {
+    /// The file (`CallReport::file`).
+    key: String,
+    /// Position among the lines read (those of `calls.jsonl` first, then the journal's).
+    seq: u64,
+    /// The line is in the journal.
+    journal: bool,
+    place: Place,
+    /// Size and modification time, when the result can be reused (no error, same settings).
+    reusable: Option<SourceInfo>,
 }
 
-/// What is remembered of one earlier result: where its line is, and what decides whether
-/// the file must be analysed again. 48 bytes plus the path.
-#[derive(Debug)]
-struct Kept {
-    /// Position in the earlier order (first appearance of the file).
-    order: u32,
-    /// Length of the line, bytes (newline included).
-    len: u32,
-    /// Byte offset of the line.
-    offset: u64,
-    /// Size and modification time (nanoseconds since the epoch, as two halves) of the
-    /// file when analysed.
-    size_bytes: u64,
-    modified_ns: [u64; 2],
-    /// [`Kept::REUSABLE`] (no error, same settings, size known), [`Kept::MODIFIED`] (the
-    /// modification time is known), [`Kept::JOURNAL`] (the line is in the journal) and
-    /// [`Kept::SEEN`] (given to this run, so not among the results kept after its own).
-    flags: u8,
-}
-
-impl Kept {
-    const REUSABLE: u8 = 1;
-    const MODIFIED: u8 = 2;
-    const JOURNAL: u8 = 4;
-    const SEEN: u8 = 8;
-
-    fn place(&self) -> Place {
-        Place {
-            offset: self.offset,
-            len: u64::from(self.len),
-        }
+impl Record for Line {
+    fn encode(&self, out: &mut Vec<u8>) {
+        bytes::put_str(out, &self.key);
+        out.extend_from_slice(&self.seq.to_le_bytes());
+        Entry::encode_rest(out, self.journal, self.place, self.reusable.as_ref());
     }
 
-    fn origin(&self) -> Origin {
-        match self.flags & Kept::JOURNAL {
-            0 => Origin::Results,
-            _ => Origin::Journal,
-        }
-    }
-
-    /// Points at a line and remembers what can be reused of it.
-    fn set(&mut self, origin: Origin, place: Place, reusable: Option<SourceInfo>) {
-        self.offset = place.offset;
-        self.len = place.len as u32;
-        self.flags &= Kept::SEEN;
-        if origin == Origin::Journal {
-            self.flags |= Kept::JOURNAL;
-        }
-        if let Some(s) = reusable {
-            self.flags |= Kept::REUSABLE;
-            self.size_bytes = s.size_bytes;
-            if let Some(ns) = s.modified_unix_ns {
-                self.flags |= Kept::MODIFIED;
-                self.modified_ns = [(ns >> 64) as u64, ns as u64];
-            }
-        }
-    }
-
-    /// The size and modification time, when the result can be reused.
-    fn reusable(&self) -> Option<SourceInfo> {
-        (self.flags & Kept::REUSABLE != 0).then(|| SourceInfo {
-            size_bytes: self.size_bytes,
-            modified_unix_ns: (self.flags & Kept::MODIFIED != 0)
-                .then(|| (u128::from(self.modified_ns[0]) << 64) | u128::from(self.modified_ns[1])),
+    fn decode(mut b: &[u8]) -> std::io::Result<Line> {
+        let input = &mut b;
+        let key = bytes::get_str(input)?.to_string();
+        let mut seq = [0u8; 8];
+        seq.copy_from_slice(bytes::take(input, 8)?);
+        let (journal, place, reusable) = Entry::decode_rest(input)?;
+        Ok(Line {
+            key,
+            seq: u64::from_le_bytes(seq),
+            journal,
+            place,
+            reusable,
         })
     }
+
+    fn memory_bytes(&self) -> usize {
+        self.key.len()
+    }
 }
 
-/// Results kept from earlier runs: an index of `calls.jsonl` by file (the lines stay on
-/// disk and are read again when the outputs are written).
-#[derive(Debug, Default)]
+/// By file (a sort that keeps ties in their order: the lines of one file in file order).
+fn line_by_file(a: &Line, b: &Line) -> std::cmp::Ordering {
+    a.key.cmp(&b.key)
+}
+
+/// An earlier result: its file, its position in the earlier order (where the file first
+/// appeared), its latest line, and what decides whether the file must be analysed again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// The file (`CallReport::file`).
+    pub key: String,
+    /// Position in the earlier order.
+    pub order: u64,
+    /// The latest line for the file, in `calls.jsonl`.
+    pub place: Place,
+    /// Size and modification time when analysed, when the result can be reused (no
+    /// error, same settings, size known).
+    pub reusable: Option<SourceInfo>,
+    /// The line is in the journal (only while an interrupted run is folded in).
+    journal: bool,
+}
+
+impl Entry {
+    fn encode_rest(out: &mut Vec<u8>, journal: bool, place: Place, s: Option<&SourceInfo>) {
+        out.push(u8::from(journal));
+        out.extend_from_slice(&place.offset.to_le_bytes());
+        out.extend_from_slice(&place.len.to_le_bytes());
+        plan::put_source(out, s);
+    }
+
+    fn decode_rest(input: &mut &[u8]) -> std::io::Result<(bool, Place, Option<SourceInfo>)> {
+        let journal = bytes::get_u8(input)? != 0;
+        let mut n = [0u8; 8];
+        n.copy_from_slice(bytes::take(input, 8)?);
+        let offset = u64::from_le_bytes(n);
+        n.copy_from_slice(bytes::take(input, 8)?);
+        let len = u64::from_le_bytes(n);
+        Ok((journal, Place { offset, len }, plan::get_source(input)?))
+    }
+}
+
+impl Record for Entry {
+    fn encode(&self, out: &mut Vec<u8>) {
+        bytes::put_str(out, &self.key);
+        out.extend_from_slice(&self.order.to_le_bytes());
+        Entry::encode_rest(out, self.journal, self.place, self.reusable.as_ref());
+    }
+
+    fn decode(mut b: &[u8]) -> std::io::Result<Entry> {
+        let input = &mut b;
+        let key = bytes::get_str(input)?.to_string();
+        let mut order = [0u8; 8];
+        order.copy_from_slice(bytes::take(input, 8)?);
+        let (journal, place, reusable) = Entry::decode_rest(input)?;
+        Ok(Entry {
+            key,
+            order: u64::from_le_bytes(order),
+            place,
+            reusable,
+            journal,
+        })
+    }
+
+    fn memory_bytes(&self) -> usize {
+        self.key.len()
+    }
+}
+
+fn entry_by_file(a: &Entry, b: &Entry) -> std::cmp::Ordering {
+    a.key.cmp(&b.key)
+}
+
+fn entry_by_order(a: &Entry, b: &Entry) -> std::cmp::Ordering {
+    a.order.cmp(&b.order)
+}
+
+/// The lines sorted by file, a file at a time: its first position and its last line (a
+/// later line replaces an earlier one and keeps its position).
+struct Grouped {
+    lines: plan::Stream<Line, Sorted<Line>>,
+}
+
+impl Iterator for Grouped {
+    type Item = std::io::Result<Entry>;
+
+    fn next(&mut self) -> Option<std::io::Result<Entry>> {
+        let mut last = match self.lines.next() {
+            Ok(line) => line?,
+            Err(e) => return Some(Err(e)),
+        };
+        let order = last.seq;
+        while self.lines.peek().is_some_and(|l| l.key == last.key) {
+            match self.lines.next() {
+                Ok(Some(line)) => last = line,
+                Ok(None) => break,
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        Some(Ok(Entry {
+            key: last.key,
+            order,
+            place: last.place,
+            reusable: last.reusable,
+            journal: last.journal,
+        }))
+    }
+}
+
+/// The earlier results by file, each file once.
+pub type Entries = Box<dyn Iterator<Item = std::io::Result<Entry>>>;
+
+/// Results kept from earlier runs: sorted by file (on disk beyond a few thousand; the
+/// lines stay in `calls.jsonl` and are read again when the outputs are written).
 pub struct Previous {
-    index: HashMap<Box<str>, Kept>,
+    entries: Option<Entries>,
     path: PathBuf,
+    /// `calls.jsonl` holds results.
+    any: bool,
 }
 
 impl Previous {
-    /// Adds or replaces the result for `file` (a later line replaces an earlier one and
-    /// keeps its position).
-    fn upsert(
-        &mut self,
-        file: String,
-        origin: Origin,
-        place: Place,
-        reusable: Option<SourceInfo>,
-    ) -> anyhow::Result<()> {
-        if place.len > u64::from(u32::MAX) || self.index.len() >= u32::MAX as usize {
-            anyhow::bail!(
-                "{}: a line of 4 GB, or 4 billion lines",
-                self.path.display()
-            );
-        }
-        let order = self.index.len() as u32;
-        self.index
-            .entry(file.into_boxed_str())
-            .or_insert(Kept {
-                order,
-                len: 0,
-                offset: 0,
-                size_bytes: 0,
-                modified_ns: [0; 2],
-                flags: 0,
-            })
-            .set(origin, place, reusable);
-        Ok(())
+    /// The earlier results by file, each file once (they can be taken once).
+    pub fn take_entries(&mut self) -> Entries {
+        self.entries
+            .take()
+            .unwrap_or_else(|| Box::new(std::iter::empty()))
     }
 
-    /// Where the earlier successful result for `path` is in `calls.jsonl`, when neither the
-    /// file nor the settings have changed since.
-    pub fn unchanged(&self, path: &Path) -> Option<Place> {
-        let kept = self.index.get(path.display().to_string().as_str())?;
-        let before = kept.reusable()?;
-        let now = pipeline::source_info(path)?;
-        (before == now).then(|| kept.place())
-    }
-
-    /// Marks `file` as given to this run: its earlier result is not kept after this run's.
-    pub fn mark_seen(&mut self, file: &str) {
-        if let Some(k) = self.index.get_mut(file) {
-            k.flags |= Kept::SEEN;
-        }
-    }
-
-    /// The places of the earlier results for files this run was not given, in their
-    /// earlier order.
-    pub fn rest(&self) -> Vec<Place> {
-        let mut rest: Vec<(u32, Place)> = self
-            .index
-            .values()
-            .filter(|k| k.flags & Kept::SEEN == 0)
-            .map(|k| (k.order, k.place()))
-            .collect();
-        rest.sort_by_key(|(order, _)| *order);
-        rest.into_iter().map(|(_, p)| p).collect()
-    }
-
-    /// Number of results kept.
-    pub fn len(&self) -> usize {
-        self.index.len()
-    }
-
-    /// A reader of the kept lines (`None` when there is no `calls.jsonl`).
+    /// A reader of the kept lines (`None` when there is no `calls.jsonl` result).
     pub fn reader(&self) -> anyhow::Result<Option<LineReader>> {
-        if self.index.is_empty() {
+        if !self.any {
             return Ok(None);
         }
         LineReader::open(&self.path)
@@ -204,13 +227,14 @@ impl Previous {
     }
 }
 
-/// Indexes the JSON lines of `path`; a line that does not parse (a line torn by a kill)
-/// is skipped and counted.
+/// Sorts the JSON lines of `path` by file (numbering them from `seq` on); a line that
+/// does not parse (a line torn by a kill) is skipped and counted.
 fn scan(
     path: &Path,
-    origin: Origin,
+    journal: bool,
     fingerprint: &str,
-    into: &mut Previous,
+    seq: &mut u64,
+    into: &mut Sorter<Line>,
 ) -> anyhow::Result<usize> {
     let file = match File::open(path) {
         Ok(f) => f,
@@ -228,11 +252,17 @@ fn scan(
                 let reusable = r.source.filter(|_| {
                     r.error.is_none() && r.settings_fingerprint.as_deref() == Some(fingerprint)
                 });
-                let place = Place {
-                    offset: line.offset,
-                    len: line.len,
-                };
-                into.upsert(r.file, origin, place, reusable)?;
+                into.push(Line {
+                    key: r.file,
+                    seq: *seq,
+                    journal,
+                    place: Place {
+                        offset: line.offset,
+                        len: line.len,
+                    },
+                    reusable,
+                })?;
+                *seq += 1;
             }
             Err(_) => unreadable += 1,
         }
@@ -240,39 +270,59 @@ fn scan(
     Ok(unreadable)
 }
 
-/// Loads the index of earlier results from `dir` (`fingerprint`: the settings of this
-/// run, see [`pipeline::settings_fingerprint`]): `calls.jsonl`, then the journal of a run
-/// that did not finish. When a journal is found it is folded into `calls.jsonl` and
-/// `calls.csv` at once (atomically) and removed, so the new run starts from one complete
-/// file. One line is in memory at a time.
-pub fn recover(dir: &Path, fingerprint: &str) -> anyhow::Result<Previous> {
+/// Loads the earlier results from `dir` (`fingerprint`: the settings of this run, see
+/// [`agentvoice::pipeline::settings_fingerprint`]): `calls.jsonl`, then the journal of a run that did
+/// not finish. When a journal is found it is folded into `calls.jsonl` and `calls.csv` at
+/// once (atomically) and removed, so the new run starts from one complete file. One line
+/// is in memory at a time, and the sorts go to disk beyond `run_bytes`.
+pub fn recover(dir: &Path, fingerprint: &str, run_bytes: usize) -> anyhow::Result<Previous> {
     remove_stale_temporaries(dir);
     let jsonl = dir.join(JSONL_NAME);
-    let mut previous = Previous {
-        path: jsonl.clone(),
-        ..Previous::default()
-    };
-    let bad = scan(&jsonl, Origin::Results, fingerprint, &mut previous)?;
+    let mut lines = Sorter::new(dir, run_bytes, line_by_file);
+    let mut seq = 0;
+    let bad = scan(&jsonl, false, fingerprint, &mut seq, &mut lines)?;
     if bad > 0 {
         eprintln!(
             "agentvoice: {}: {bad} unreadable lines ignored",
             jsonl.display()
         );
     }
+    let results = seq;
     let journal = dir.join(JOURNAL_NAME);
-    if journal.exists() {
-        let before = previous.len();
-        scan(&journal, Origin::Journal, fingerprint, &mut previous)?;
-        eprintln!(
-            "agentvoice: resuming an interrupted run: {} results recovered from {}",
-            previous.len() - before,
-            journal.display()
-        );
-        fold(dir, &mut previous)?;
-        std::fs::remove_file(&journal)
-            .with_context(|| format!("{}: cannot remove", journal.display()))?;
+    if !journal.exists() {
+        let grouped = Grouped {
+            lines: plan::Stream::new(lines.finish()?)?,
+        };
+        return Ok(Previous {
+            entries: Some(Box::new(grouped)),
+            path: jsonl,
+            any: results > 0,
+        });
     }
-    Ok(previous)
+    scan(&journal, true, fingerprint, &mut seq, &mut lines)?;
+    let grouped = Grouped {
+        lines: plan::Stream::new(lines.finish()?)?,
+    };
+    let mut by_order = Sorter::new(dir, run_bytes, entry_by_order);
+    let mut recovered = 0;
+    for entry in grouped {
+        let entry = entry?;
+        recovered += usize::from(entry.order >= results);
+        by_order.push(entry)?;
+    }
+    eprintln!(
+        "agentvoice: resuming an interrupted run: {recovered} results recovered from {}",
+        journal.display()
+    );
+    let any = !by_order.is_empty();
+    let entries = fold(dir, &jsonl, by_order.finish()?, run_bytes)?;
+    std::fs::remove_file(&journal)
+        .with_context(|| format!("{}: cannot remove", journal.display()))?;
+    Ok(Previous {
+        entries: Some(Box::new(entries)),
+        path: jsonl,
+        any,
+    })
 }
 
 /// Removes the temporary `calls.jsonl` and `calls.csv` of runs killed while writing them
@@ -298,38 +348,40 @@ fn remove_stale_temporaries(dir: &Path) {
 }
 
 /// Rewrites `calls.jsonl` and `calls.csv` from the kept lines (earlier results and the
-/// journal's), in their order; the index then points into the new `calls.jsonl`.
-fn fold(dir: &Path, previous: &mut Previous) -> anyhow::Result<()> {
-    let mut order: Vec<(u32, &str)> = previous
-        .index
-        .iter()
-        .map(|(file, k)| (k.order, &**file))
-        .collect();
-    order.sort_unstable();
-    let files: Vec<Box<str>> = order.into_iter().map(|(_, f)| f.into()).collect();
-    let mut results = match previous.path.exists() {
-        true => Some(LineReader::open(&previous.path)?),
+/// journal's, `entries` in their order); returns them by file, pointing into the new
+/// `calls.jsonl`.
+fn fold(
+    dir: &Path,
+    jsonl: &Path,
+    entries: Sorted<Entry>,
+    run_bytes: usize,
+) -> anyhow::Result<Sorted<Entry>> {
+    let mut results = match jsonl.exists() {
+        true => Some(LineReader::open(jsonl)?),
         false => None,
     };
     let journal_path = dir.join(JOURNAL_NAME);
     let mut journal = LineReader::open(&journal_path)
         .with_context(|| format!("{}: cannot read", journal_path.display()))?;
     let mut out = Outputs::create(dir)?;
-    for file in files {
-        let Some(kept) = previous.index.get_mut(&file) else {
-            continue;
+    let mut by_file = Sorter::new(dir, run_bytes, entry_by_file);
+    for entry in entries {
+        let entry = entry?;
+        let (reader, path) = match entry.journal {
+            false => (results.as_mut(), jsonl),
+            true => (Some(&mut journal), journal_path.as_path()),
         };
-        let (reader, path) = match kept.origin() {
-            Origin::Results => (results.as_mut(), &previous.path),
-            Origin::Journal => (Some(&mut journal), &journal_path),
-        };
-        let report = read_at(reader, path, kept.place())?;
+        let report = read_at(reader, path, entry.place)?;
         let place = out.write(&report)?;
-        let reusable = kept.reusable();
-        kept.set(Origin::Results, place, reusable);
+        by_file.push(Entry {
+            place,
+            journal: false,
+            ..entry
+        })?;
     }
     drop((results, journal));
-    out.commit()
+    out.commit()?;
+    Ok(by_file.finish()?)
 }
 
 /// The result on the line at `place` of `path`, read with `reader`.
@@ -553,55 +605,71 @@ mod tests {
 
     #[test]
     fn journal_folds_in_place_keeping_first_position_and_last_result() {
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path();
-        // calls.jsonl with a duplicate (concatenated parts) and a torn line.
-        let jsonl = [
-            line("a.wav", 1.0, None),
-            line("b.wav", 2.0, None),
-            "{\"file\":\"torn".to_string() + "\n",
-            line("a.wav", 1.5, None),
-            line("c.wav", 3.0, Some("bad")),
-        ]
-        .concat();
-        std::fs::write(d.join(JSONL_NAME), jsonl).unwrap();
-        // The journal of a killed run: b again, a new d, and a torn last line.
-        let journal = [line("b.wav", 2.5, None), line("d.wav", 4.0, None)].concat() + "{\"fi";
-        std::fs::write(d.join(JOURNAL_NAME), journal).unwrap();
-
-        // A killed run's half-written outputs, and a file that only looks like one.
-        std::fs::write(d.join(".calls.jsonl.tmp99999999"), "{\"fi").unwrap();
-        std::fs::write(d.join(".calls.csv.tmp99999999"), "file").unwrap();
-        std::fs::write(d.join(".calls.jsonl.tmp-notes"), "mine").unwrap();
-        let mut previous = recover(d, "fp").unwrap();
-        assert!(!d.join(JOURNAL_NAME).exists());
-        assert!(!d.join(".calls.jsonl.tmp99999999").exists());
-        assert!(!d.join(".calls.csv.tmp99999999").exists());
-        assert!(d.join(".calls.jsonl.tmp-notes").exists());
-        assert_eq!(
-            results(d),
-            vec![
-                ("a.wav".into(), Some(1.5)),
-                ("b.wav".into(), Some(2.5)),
-                ("c.wav".into(), Some(3.0)),
-                ("d.wav".into(), Some(4.0)),
+        // In memory, and sorted on disk a line at a time.
+        for run_bytes in [usize::MAX, 1] {
+            let dir = tempfile::tempdir().unwrap();
+            let d = dir.path();
+            // calls.jsonl with a duplicate (concatenated parts) and a torn line.
+            let jsonl = [
+                line("a.wav", 1.0, None),
+                line("b.wav", 2.0, None),
+                "{\"file\":\"torn".to_string() + "\n",
+                line("a.wav", 1.5, None),
+                line("c.wav", 3.0, Some("bad")),
             ]
-        );
-        let csv = std::fs::read_to_string(d.join(CSV_NAME)).unwrap();
-        assert_eq!(csv.lines().count(), 5);
-        // The index points into the new file.
-        let mut reader = previous.reader().unwrap();
-        previous.mark_seen("b.wav");
-        let rest: Vec<String> = previous
-            .rest()
-            .into_iter()
-            .map(|p| {
-                read_at(reader.as_mut(), &d.join(JSONL_NAME), p)
-                    .unwrap()
-                    .file
-            })
-            .collect();
-        assert_eq!(rest, ["a.wav", "c.wav", "d.wav"]);
+            .concat();
+            std::fs::write(d.join(JSONL_NAME), jsonl).unwrap();
+            // The journal of a killed run: b again, a new d, and a torn last line.
+            let journal = [line("b.wav", 2.5, None), line("d.wav", 4.0, None)].concat() + "{\"fi";
+            std::fs::write(d.join(JOURNAL_NAME), journal).unwrap();
+
+            // A killed run's half-written outputs, and a file that only looks like one.
+            std::fs::write(d.join(".calls.jsonl.tmp99999999"), "{\"fi").unwrap();
+            std::fs::write(d.join(".calls.csv.tmp99999999"), "file").unwrap();
+            std::fs::write(d.join(".calls.jsonl.tmp-notes"), "mine").unwrap();
+            let mut previous = recover(d, "fp", run_bytes).unwrap();
+            assert!(!d.join(JOURNAL_NAME).exists());
+            assert!(!d.join(".calls.jsonl.tmp99999999").exists());
+            assert!(!d.join(".calls.csv.tmp99999999").exists());
+            assert!(d.join(".calls.jsonl.tmp-notes").exists());
+            assert_eq!(
+                results(d),
+                vec![
+                    ("a.wav".into(), Some(1.5)),
+                    ("b.wav".into(), Some(2.5)),
+                    ("c.wav".into(), Some(3.0)),
+                    ("d.wav".into(), Some(4.0)),
+                ]
+            );
+            let csv = std::fs::read_to_string(d.join(CSV_NAME)).unwrap();
+            assert_eq!(csv.lines().count(), 5);
+            // By file, each once, in the earlier order, pointing into the new file.
+            let mut reader = previous.reader().unwrap();
+            let entries: Vec<Entry> = previous.take_entries().map(Result::unwrap).collect();
+            let files: Vec<&str> = entries.iter().map(|e| e.key.as_str()).collect();
+            assert_eq!(files, ["a.wav", "b.wav", "c.wav", "d.wav"]);
+            let orders: Vec<u64> = entries.iter().map(|e| e.order).collect();
+            assert!(orders.windows(2).all(|w| w[0] < w[1]), "{orders:?}");
+            for e in &entries {
+                let back = read_at(reader.as_mut(), &d.join(JSONL_NAME), e.place).unwrap();
+                assert_eq!(back.file, e.key);
+                assert_eq!(e.reusable.is_some(), e.key != "c.wav", "{}", e.key);
+            }
+        }
+    }
+
+    /// Whether `audio` keeps its earlier result, as a run with these settings plans it.
+    fn unchanged(d: &Path, fingerprint: &str, audio: &Path) -> bool {
+        let mut previous = recover(d, fingerprint, plan::RUN_BYTES).unwrap();
+        let mut keys = plan::Keys::new(d, plan::RUN_BYTES);
+        let found = plan::Found {
+            arg: 0,
+            path: audio.to_path_buf(),
+        };
+        keys.push_files(std::iter::once(Ok(found)), None).unwrap();
+        let plan = plan::join(keys, previous.take_entries(), false, d, plan::RUN_BYTES).unwrap();
+        assert_eq!(plan.kept + plan.todo, 1);
+        plan.kept == 1
     }
 
     #[test]
@@ -610,7 +678,7 @@ mod tests {
         let d = dir.path();
         let audio = d.join("x.wav");
         std::fs::write(&audio, b"0123456789").unwrap();
-        let now = pipeline::source_info(&audio).unwrap();
+        let now = agentvoice::pipeline::source_info(&audio).unwrap();
         let r = |fp: &str, error: Option<&str>| {
             export::to_json_line(&CallReport {
                 file: audio.display().to_string(),
@@ -621,13 +689,13 @@ mod tests {
             }) + "\n"
         };
         std::fs::write(d.join(JSONL_NAME), r("fp", None)).unwrap();
-        assert!(recover(d, "fp").unwrap().unchanged(&audio).is_some());
-        assert!(recover(d, "other").unwrap().unchanged(&audio).is_none());
+        assert!(unchanged(d, "fp", &audio));
+        assert!(!unchanged(d, "other", &audio));
         std::fs::write(d.join(JSONL_NAME), r("fp", Some("bad"))).unwrap();
-        assert!(recover(d, "fp").unwrap().unchanged(&audio).is_none());
+        assert!(!unchanged(d, "fp", &audio));
         std::fs::write(d.join(JSONL_NAME), r("fp", None)).unwrap();
         std::fs::write(&audio, b"0123456789ab").unwrap();
-        assert!(recover(d, "fp").unwrap().unchanged(&audio).is_none());
+        assert!(!unchanged(d, "fp", &audio));
     }
 
     #[test]
