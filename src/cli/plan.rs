@@ -13,8 +13,8 @@
 //!    `--shard` takes every N-th of the same sorted, distinct paths.
 //! 2. [`Keys`]: the inputs (and the paths that could not be searched) sorted by the name
 //!    the results use (`file`, the path as displayed), and [`join`]ed by merging with the
-//!    earlier results ([`resume::Previous`], sorted by the same name): each input gets its
-//!    [`Planned`] slot (kept or to analyse), sorted back into input order.
+//!    earlier results ([`super::resume::Previous`], sorted by the same name): each input
+//!    gets its [`Planned`] slot (kept or to analyse), sorted back into input order.
 //! 3. [`run`]: the slots in input order; the files to analyse are handed out in chunks,
 //!    and what became of each input goes to a [`Fifo`] in input order.
 //! 4. The earlier results of files not given to this run ([`Earlier`]) are sorted back
@@ -319,7 +319,10 @@ pub struct Walked {
 
 /// Searches the inputs, as [`pipeline::collect_inputs`] does (files as given, folders
 /// recursively following symbolic links but never around a loop, audio extensions only),
-/// without holding the list: sorts go to `dir` beyond `run_bytes`.
+/// without holding the list: sorts go to `dir` beyond `run_bytes`. The problems come in
+/// the same order too, except errors that name no path other than an error reading a
+/// folder's list (a link whose target cannot be opened to check for a loop, a race):
+/// those go first in their folder rather than at their entry.
 pub fn walk(paths: &[PathBuf], dir: &Path, run_bytes: usize) -> io::Result<Walked> {
     let mut found = Sorter::new(dir, run_bytes, by_path);
     let mut problems = Sorter::new(dir, run_bytes, by_walk);
@@ -615,7 +618,7 @@ pub struct Plan {
 }
 
 /// Merges the inputs and problems (by name) with the earlier results (by name, each name
-/// once, as [`resume::recover`] gives them): an input whose earlier result is a success
+/// once, as [`super::resume::recover`] gives them): an input whose earlier result is a success
 /// with this run's settings, and whose size and modification time are unchanged, keeps
 /// it (unless `force`); the others are analysed. Earlier results of names not given to
 /// this run are kept after this run's.
