@@ -801,26 +801,20 @@ mod tests {
         pauses: &[(f64, f64)],
         quiet_db: f32,
     ) -> Vec<Frame> {
-        let mut state = 11u32;
         let n = (duration_s / HOP_S).round() as u64;
-        (0..n)
-            .map(|index| {
-                let t = index as f64 * HOP_S;
-                state = state.wrapping_mul(1664525).wrapping_add(1013904223);
-                let u = (state >> 8) as f32 / (1u32 << 24) as f32;
-                let inside = |spans: &[(f64, f64)]| spans.iter().any(|&(s, e)| t >= s && t < e);
-                let babble = if inside(pauses) {
-                    quiet_db
-                } else {
-                    babble_db - 20.0 + 24.0 * u
-                };
-                let mut power = db_to_power(babble);
-                if inside(bursts) {
-                    power += db_to_power(talker_db + 4.0 * u - 2.0);
-                }
-                frame_of_power(index, power)
-            })
-            .collect()
+        random_frames(n, 11, |_, t, u| {
+            let inside = |spans: &[(f64, f64)]| spans.iter().any(|&(s, e)| t >= s && t < e);
+            let babble = if inside(pauses) {
+                quiet_db
+            } else {
+                babble_db - 20.0 + 24.0 * u
+            };
+            let mut power = db_to_power(babble);
+            if inside(bursts) {
+                power += db_to_power(talker_db + 4.0 * u - 2.0);
+            }
+            power
+        })
     }
 
     /// Frame `index` (10 ms each) with this band power and no voicing.
@@ -837,6 +831,23 @@ mod tests {
     }
 
     /// `count` spans of `length_s`, the first at `first_s`, one every `period_s`.
+    /// `count` frames whose power is `power(index, start_s, u)`, with `u` a pseudo-random
+    /// number in [0, 1) drawn per frame from `seed` (the same frames on every run).
+    fn random_frames(
+        count: u64,
+        seed: u32,
+        mut power: impl FnMut(u64, f64, f32) -> f64,
+    ) -> Vec<Frame> {
+        let mut state = seed;
+        (0..count)
+            .map(|index| {
+                state = state.wrapping_mul(1664525).wrapping_add(1013904223);
+                let u = (state >> 8) as f32 / (1u32 << 24) as f32;
+                frame_of_power(index, power(index, index as f64 * HOP_S, u))
+            })
+            .collect()
+    }
+
     fn every(period_s: f64, count: usize, first_s: f64, length_s: f64) -> Vec<(f64, f64)> {
         (0..count)
             .map(|k| {
@@ -915,20 +926,14 @@ mod tests {
         // Babble whose frames swing a few dB (never far below their average, so the spread
         // of the minima stays small for many seconds), then a talker 27 dB above it from
         // 2 s on: the babble before the greeting is not speech.
-        let mut state = 5u32;
         let bursts = [(2.0, 4.0), (6.0, 8.5), (11.0, 13.0)];
-        let fs: Vec<Frame> = (0..1500u64)
-            .map(|index| {
-                let t = index as f64 * HOP_S;
-                state = state.wrapping_mul(1664525).wrapping_add(1013904223);
-                let u = (state >> 8) as f32 / (1u32 << 24) as f32;
-                let mut power = db_to_power(-47.0 - 8.0 + 11.0 * u);
-                if bursts.iter().any(|&(s, e)| t >= s && t < e) {
-                    power += db_to_power(-20.0 + 4.0 * u - 2.0);
-                }
-                frame_of_power(index, power)
-            })
-            .collect();
+        let fs = random_frames(1500, 5, |_, t, u| {
+            let mut power = db_to_power(-47.0 - 8.0 + 11.0 * u);
+            if bursts.iter().any(|&(s, e)| t >= s && t < e) {
+                power += db_to_power(-20.0 + 4.0 * u - 2.0);
+            }
+            power
+        });
         let segs = run(&fs);
         assert_eq!(segs.len(), bursts.len(), "{segs:?}");
         assert!((segs[0].0 - 2.0).abs() < 0.1, "{segs:?}");
@@ -938,23 +943,17 @@ mod tests {
     fn a_moment_of_digital_silence_in_babble_does_not_make_a_gated_line() {
         // Babble with 0.35 s of zeros near the start (every background talker paused at
         // once), then a talker from 2 s: the babble before the greeting is still not speech.
-        let mut state = 7u32;
         let bursts = [(2.0, 4.0), (6.0, 8.5), (11.0, 13.0)];
-        let fs: Vec<Frame> = (0..1500u64)
-            .map(|index| {
-                let t = index as f64 * HOP_S;
-                state = state.wrapping_mul(1664525).wrapping_add(1013904223);
-                let u = (state >> 8) as f32 / (1u32 << 24) as f32;
-                let mut power = db_to_power(-55.0 + 12.0 * u);
-                if (0.85..1.2).contains(&t) {
-                    power = 0.0;
-                }
-                if bursts.iter().any(|&(s, e)| t >= s && t < e) {
-                    power += db_to_power(-22.0 + 4.0 * u);
-                }
-                frame_of_power(index, power)
-            })
-            .collect();
+        let fs = random_frames(1500, 7, |_, t, u| {
+            let mut power = db_to_power(-55.0 + 12.0 * u);
+            if (0.85..1.2).contains(&t) {
+                power = 0.0;
+            }
+            if bursts.iter().any(|&(s, e)| t >= s && t < e) {
+                power += db_to_power(-22.0 + 4.0 * u);
+            }
+            power
+        });
         let segs = run(&fs);
         assert_segments_near(&segs, &bursts, 0.3);
     }
@@ -964,28 +963,22 @@ mod tests {
         // A clean 16-bit line: between words dither at -99 dB, with zeros in one frame of
         // 15 (3 % of all frames: too few for a zeros-only rule to call the line gated; and
         // the smoothed floor leaves out windows that hold zeros, so its minimum came from
-        // speech, 60 dB above the raw frames: "babble"). Each word has a soft tail 25 dB under the talker: kept on a clean line,
-        // cut in babble (14 dB range).
-        let mut state = 11u32;
+        // speech, 60 dB above the raw frames: "babble"). Each word has a soft tail 25 dB
+        // under the talker: kept on a clean line, cut in babble (14 dB range).
         let words = every(3.0, 5, 1.0, 1.5);
-        let fs: Vec<Frame> = (0..1700u64)
-            .map(|index| {
-                let t = index as f64 * HOP_S;
-                state = state.wrapping_mul(1664525).wrapping_add(1013904223);
-                let u = (state >> 8) as f32 / (1u32 << 24) as f32;
-                let mut power = if index % 15 == 0 {
-                    0.0
-                } else {
-                    db_to_power(-99.5 + u)
-                };
-                if words.iter().any(|&(s, e)| t >= s && t < e - 0.5) {
-                    power += db_to_power(-20.0 + 3.0 * u);
-                } else if words.iter().any(|&(s, e)| t >= s && t < e) {
-                    power += db_to_power(-45.0 + 3.0 * u);
-                }
-                frame_of_power(index, power)
-            })
-            .collect();
+        let fs = random_frames(1700, 11, |index, t, u| {
+            let mut power = if index % 15 == 0 {
+                0.0
+            } else {
+                db_to_power(-99.5 + u)
+            };
+            if words.iter().any(|&(s, e)| t >= s && t < e - 0.5) {
+                power += db_to_power(-20.0 + 3.0 * u);
+            } else if words.iter().any(|&(s, e)| t >= s && t < e) {
+                power += db_to_power(-45.0 + 3.0 * u);
+            }
+            power
+        });
         let segs = run(&fs);
         assert_segments_near(&segs, &words, 0.25);
     }

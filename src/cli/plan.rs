@@ -40,22 +40,16 @@ pub const CHUNK_FILES: usize = 4096;
 
 // Helpers to encode the fields of the records.
 
-fn put_u64(out: &mut Vec<u8>, v: u64) {
-    out.extend_from_slice(&v.to_le_bytes());
-}
+use bytes::{get_u64, put_u64};
 
-fn get_u64(input: &mut &[u8]) -> io::Result<u64> {
-    let mut b = [0u8; 8];
-    b.copy_from_slice(bytes::take(input, 8)?);
-    Ok(u64::from_le_bytes(b))
-}
-
-fn put_place(out: &mut Vec<u8>, p: Place) {
+/// A line's place (offset, then length).
+pub fn put_place(out: &mut Vec<u8>, p: Place) {
     put_u64(out, p.offset);
     put_u64(out, p.len);
 }
 
-fn get_place(input: &mut &[u8]) -> io::Result<Place> {
+/// What [`put_place`] wrote.
+pub fn get_place(input: &mut &[u8]) -> io::Result<Place> {
     Ok(Place {
         offset: get_u64(input)?,
         len: get_u64(input)?,

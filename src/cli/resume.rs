@@ -46,55 +46,9 @@ pub struct Place {
     pub len: u64,
 }
 
-/// One line of `calls.jsonl` or of the journal while the earlier results are sorted by
-/// file.
-#[derive(Debug, Clone, PartialEq)]
-struct Line {
-    /// The file (`CallReport::file`).
-    key: String,
-    /// Position among the lines read (those of `calls.jsonl` first, then the journal's).
-    seq: u64,
-    /// The line is in the journal.
-    journal: bool,
-    place: Place,
-    /// Size and modification time, when the result can be reused (no error, same settings).
-    reusable: Option<SourceInfo>,
-}
-
-impl Record for Line {
-    fn encode(&self, out: &mut Vec<u8>) {
-        bytes::put_str(out, &self.key);
-        out.extend_from_slice(&self.seq.to_le_bytes());
-        Entry::encode_rest(out, self.journal, self.place, self.reusable.as_ref());
-    }
-
-    fn decode(mut b: &[u8]) -> std::io::Result<Line> {
-        let input = &mut b;
-        let key = bytes::get_str(input)?.to_string();
-        let mut seq = [0u8; 8];
-        seq.copy_from_slice(bytes::take(input, 8)?);
-        let (journal, place, reusable) = Entry::decode_rest(input)?;
-        Ok(Line {
-            key,
-            seq: u64::from_le_bytes(seq),
-            journal,
-            place,
-            reusable,
-        })
-    }
-
-    fn memory_bytes(&self) -> usize {
-        self.key.len()
-    }
-}
-
-/// By file (a sort that keeps ties in their order: the lines of one file in file order).
-fn line_by_file(a: &Line, b: &Line) -> std::cmp::Ordering {
-    a.key.cmp(&b.key)
-}
-
 /// An earlier result: its file, its position in the earlier order (where the file first
 /// appeared), its latest line, and what decides whether the file must be analysed again.
+/// While the lines are sorted by file, each line is one, numbered by its position.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     /// The file (`CallReport::file`).
@@ -110,44 +64,23 @@ pub struct Entry {
     journal: bool,
 }
 
-impl Entry {
-    fn encode_rest(out: &mut Vec<u8>, journal: bool, place: Place, s: Option<&SourceInfo>) {
-        out.push(u8::from(journal));
-        out.extend_from_slice(&place.offset.to_le_bytes());
-        out.extend_from_slice(&place.len.to_le_bytes());
-        plan::put_source(out, s);
-    }
-
-    fn decode_rest(input: &mut &[u8]) -> std::io::Result<(bool, Place, Option<SourceInfo>)> {
-        let journal = bytes::get_u8(input)? != 0;
-        let mut n = [0u8; 8];
-        n.copy_from_slice(bytes::take(input, 8)?);
-        let offset = u64::from_le_bytes(n);
-        n.copy_from_slice(bytes::take(input, 8)?);
-        let len = u64::from_le_bytes(n);
-        Ok((journal, Place { offset, len }, plan::get_source(input)?))
-    }
-}
-
 impl Record for Entry {
     fn encode(&self, out: &mut Vec<u8>) {
         bytes::put_str(out, &self.key);
-        out.extend_from_slice(&self.order.to_le_bytes());
-        Entry::encode_rest(out, self.journal, self.place, self.reusable.as_ref());
+        bytes::put_u64(out, self.order);
+        out.push(u8::from(self.journal));
+        plan::put_place(out, self.place);
+        plan::put_source(out, self.reusable.as_ref());
     }
 
     fn decode(mut b: &[u8]) -> std::io::Result<Entry> {
         let input = &mut b;
-        let key = bytes::get_str(input)?.to_string();
-        let mut order = [0u8; 8];
-        order.copy_from_slice(bytes::take(input, 8)?);
-        let (journal, place, reusable) = Entry::decode_rest(input)?;
         Ok(Entry {
-            key,
-            order: u64::from_le_bytes(order),
-            place,
-            reusable,
-            journal,
+            key: bytes::get_str(input)?.to_string(),
+            order: bytes::get_u64(input)?,
+            journal: bytes::get_u8(input)? != 0,
+            place: plan::get_place(input)?,
+            reusable: plan::get_source(input)?,
         })
     }
 
@@ -156,6 +89,7 @@ impl Record for Entry {
     }
 }
 
+/// By file (a sort that keeps ties in their order: the lines of one file in file order).
 fn entry_by_file(a: &Entry, b: &Entry) -> std::cmp::Ordering {
     a.key.cmp(&b.key)
 }
@@ -167,7 +101,7 @@ fn entry_by_order(a: &Entry, b: &Entry) -> std::cmp::Ordering {
 /// The lines sorted by file, a file at a time: its first position and its last line (a
 /// later line replaces an earlier one and keeps its position).
 struct Grouped {
-    lines: plan::Stream<Line, Sorted<Line>>,
+    lines: plan::Stream<Entry, Sorted<Entry>>,
 }
 
 impl Iterator for Grouped {
@@ -178,7 +112,7 @@ impl Iterator for Grouped {
             Ok(line) => line?,
             Err(e) => return Some(Err(e)),
         };
-        let order = last.seq;
+        let order = last.order;
         while self.lines.peek().is_some_and(|l| l.key == last.key) {
             match self.lines.next() {
                 Ok(Some(line)) => last = line,
@@ -186,13 +120,7 @@ impl Iterator for Grouped {
                 Err(e) => return Some(Err(e)),
             }
         }
-        Some(Ok(Entry {
-            key: last.key,
-            order,
-            place: last.place,
-            reusable: last.reusable,
-            journal: last.journal,
-        }))
+        Some(Ok(Entry { order, ..last }))
     }
 }
 
@@ -234,7 +162,7 @@ fn scan(
     journal: bool,
     fingerprint: &str,
     seq: &mut u64,
-    into: &mut Sorter<Line>,
+    into: &mut Sorter<Entry>,
 ) -> anyhow::Result<usize> {
     let file = match File::open(path) {
         Ok(f) => f,
@@ -252,9 +180,9 @@ fn scan(
                 let reusable = r.source.filter(|_| {
                     r.error.is_none() && r.settings_fingerprint.as_deref() == Some(fingerprint)
                 });
-                into.push(Line {
+                into.push(Entry {
                     key: r.file,
-                    seq: *seq,
+                    order: *seq,
                     journal,
                     place: Place {
                         offset: line.offset,
@@ -278,7 +206,7 @@ fn scan(
 pub fn recover(dir: &Path, fingerprint: &str, run_bytes: usize) -> anyhow::Result<Previous> {
     remove_stale_temporaries(dir);
     let jsonl = dir.join(JSONL_NAME);
-    let mut lines = Sorter::new(dir, run_bytes, line_by_file);
+    let mut lines = Sorter::new(dir, run_bytes, entry_by_file);
     let mut seq = 0;
     let bad = scan(&jsonl, false, fingerprint, &mut seq, &mut lines)?;
     if bad > 0 {

@@ -453,9 +453,14 @@ pub mod bytes {
         out.extend_from_slice(&v.to_le_bytes());
     }
 
+    /// Appends a `u64`, little-endian.
+    pub fn put_u64(out: &mut Vec<u8>, v: u64) {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+
     /// Appends an `f64`, bit for bit.
     pub fn put_f64(out: &mut Vec<u8>, v: f64) {
-        out.extend_from_slice(&v.to_bits().to_le_bytes());
+        put_u64(out, v.to_bits());
     }
 
     fn bad() -> io::Error {
@@ -484,11 +489,16 @@ pub mod bytes {
         Ok(u32::from_le_bytes(b))
     }
 
-    /// Reads an `f64`.
-    pub fn get_f64(input: &mut &[u8]) -> io::Result<f64> {
+    /// Reads a `u64`.
+    pub fn get_u64(input: &mut &[u8]) -> io::Result<u64> {
         let mut b = [0u8; 8];
         b.copy_from_slice(take(input, 8)?);
-        Ok(f64::from_bits(u64::from_le_bytes(b)))
+        Ok(u64::from_le_bytes(b))
+    }
+
+    /// Reads an `f64`.
+    pub fn get_f64(input: &mut &[u8]) -> io::Result<f64> {
+        Ok(f64::from_bits(get_u64(input)?))
     }
 
     /// Reads a length-prefixed string.
