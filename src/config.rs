@@ -147,6 +147,14 @@ pub struct VadConfig {
     /// smoothed level at the same moment (a leak running on after this party stopped; a
     /// real talker's fading edge sits closer), dB.
     pub leak_edge_range_db: f64,
+    /// On two channels, a core frame more than this below the other party's highest
+    /// smoothed level within `leak_window_s` lies under the other's speech, dB.
+    pub segment_leak_range_db: f64,
+    /// On two channels, a segment with more than this share of its core frames under the
+    /// other's speech (`segment_leak_range_db`) is dropped: background voices under the
+    /// other party's speech stay under it, while a party talking over the other comes
+    /// close or goes on alone (1 keeps every segment).
+    pub segment_leak_share: f64,
     /// How far ahead the detector looks before deciding a frame (floor and level see
     /// this far into the future; decisions lag the audio by this much), seconds. Live
     /// views use a short one (`live::DECISION_LAG_S`); files gain from a long one (a
@@ -156,8 +164,15 @@ pub struct VadConfig {
 
 impl VadConfig {
     /// Allowed range of each setting: (key, value, lowest, highest).
-    fn ranges(&self) -> [(&'static str, f64, f64, f64); 23] {
+    fn ranges(&self) -> [(&'static str, f64, f64, f64); 25] {
         [
+            (
+                "vad.segment_leak_range_db",
+                self.segment_leak_range_db,
+                0.0,
+                200.0,
+            ),
+            ("vad.segment_leak_share", self.segment_leak_share, 0.0, 1.0),
             (
                 "vad.leak_edge_range_db",
                 self.leak_edge_range_db,
@@ -296,6 +311,8 @@ impl Default for VadConfig {
             leak_range_db: 15.0,
             leak_window_s: 0.5,
             leak_edge_range_db: 20.0,
+            segment_leak_range_db: 6.0,
+            segment_leak_share: 0.8,
         }
     }
 }
