@@ -132,6 +132,11 @@ pub struct VadConfig {
     /// The speaker-level criterion never puts the threshold more than this above the noise
     /// floor (faint babble needs no more), dB.
     pub babble_cap_db: f64,
+    /// In babble, the speaker-level criterion never puts the threshold more than this above
+    /// the median smoothed level of the frames not taken for speech over `babble_window_s`
+    /// (the background voices' typical level): a soft phrase well above the babble stays
+    /// speech however far it lies under the speaker's loudest, dB.
+    pub babble_noise_cap_db: f64,
     /// On two channels, each party is expected to speak within this of the other's level:
     /// background voices far below it on a silent party's channel are not that party, dB.
     pub other_party_range_db: f64,
@@ -164,8 +169,14 @@ pub struct VadConfig {
 
 impl VadConfig {
     /// Allowed range of each setting: (key, value, lowest, highest).
-    fn ranges(&self) -> [(&'static str, f64, f64, f64); 25] {
+    fn ranges(&self) -> [(&'static str, f64, f64, f64); 26] {
         [
+            (
+                "vad.babble_noise_cap_db",
+                self.babble_noise_cap_db,
+                0.0,
+                200.0,
+            ),
             (
                 "vad.segment_leak_range_db",
                 self.segment_leak_range_db,
@@ -307,6 +318,7 @@ impl Default for VadConfig {
             babble_range_db: 14.0,
             babble_segment_range_db: 12.0,
             babble_cap_db: 30.0,
+            babble_noise_cap_db: 14.0,
             other_party_range_db: 8.0,
             leak_range_db: 15.0,
             leak_window_s: 0.5,

@@ -5,7 +5,7 @@ mod sliding;
 mod true_peak;
 
 pub use histogram::LogHistogram;
-pub use sliding::SlidingExtreme;
+pub use sliding::{SlidingExtreme, SlidingQuantile};
 pub use true_peak::TruePeak;
 
 /// A second-order IIR section (RBJ cookbook), processed sample by sample.
