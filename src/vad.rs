@@ -522,11 +522,12 @@ impl VoiceActivity {
         // under the speaker's loudest but well above faint babble stays speech.
         self.noise_level
             .evict_before(n.saturating_sub(self.babble_frames));
-        let noise_cap = match self.noise_level.value() {
-            Some(median) if babble >= 0.5 && self.noise_level.len() >= MIN_QUIET_FRAMES => {
+        let noise_cap = if babble >= 0.5 && self.noise_level.len() >= MIN_QUIET_FRAMES {
+            self.noise_level.value().map_or(f32::INFINITY, |median| {
                 median + c.babble_noise_cap_db as f32
-            }
-            _ => f32::INFINITY,
+            })
+        } else {
+            f32::INFINITY
         };
         let cap = (sounding + c.babble_cap_db as f32).min(noise_cap);
         let core_threshold =
