@@ -137,6 +137,10 @@ pub struct VadConfig {
     /// (the background voices' typical level): a soft phrase well above the babble stays
     /// speech however far it lies under the speaker's loudest, dB.
     pub babble_noise_cap_db: f64,
+    /// In babble, core speech lies more than this above that same median level of the
+    /// background voices: their swells, in loud babble, come within the speaker-level
+    /// range but stay under this bar, dB.
+    pub babble_noise_bar_db: f64,
     /// On two channels, each party is expected to speak within this of the other's level:
     /// background voices far below it on a silent party's channel are not that party, dB.
     pub other_party_range_db: f64,
@@ -169,8 +173,14 @@ pub struct VadConfig {
 
 impl VadConfig {
     /// Allowed range of each setting: (key, value, lowest, highest).
-    fn ranges(&self) -> [(&'static str, f64, f64, f64); 26] {
+    fn ranges(&self) -> [(&'static str, f64, f64, f64); 27] {
         [
+            (
+                "vad.babble_noise_bar_db",
+                self.babble_noise_bar_db,
+                -200.0,
+                200.0,
+            ),
             (
                 "vad.babble_noise_cap_db",
                 self.babble_noise_cap_db,
@@ -319,6 +329,7 @@ impl Default for VadConfig {
             babble_segment_range_db: 12.0,
             babble_cap_db: 30.0,
             babble_noise_cap_db: 14.0,
+            babble_noise_bar_db: 6.0,
             other_party_range_db: 8.0,
             leak_range_db: 15.0,
             leak_window_s: 0.5,
