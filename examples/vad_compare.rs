@@ -4,9 +4,12 @@
 //! - `agentvoice`: this crate's detector, through the full analyzer;
 //! - `earshot`: the pure-Rust earshot neural detector (16 kHz, 16 ms frames; 8 kHz audio is
 //!   upsampled by linear interpolation), score >= 0.5, with the same hangover and minimum
-//!   speech as ours (`[vad]` defaults), per channel.
+//!   speech as ours (`[vad]` defaults), per channel;
+//! - `webrtc`: WebRTC's VAD (the `webrtc-vad` crate, bundled C), mode 2 ("aggressive", as
+//!   in the data README) or the mode given, 10 ms frames at the file's rate (8 or 16 kHz),
+//!   with the same hangover and minimum speech.
 //!
-//! `cargo run --release --example vad_compare -- /work/shared/data/calls [odd|even]`
+//! `cargo run --release --example vad_compare -- /work/shared/data/calls [odd|even|all] [MODE]`
 //! `cargo run --release --example vad_compare -- dump CALL.wav > frames.tsv` (per frame)
 
 use std::collections::BTreeMap;
@@ -78,19 +81,63 @@ fn earshot_segments(rate: u32, x: &[f32], config: &Config) -> Vec<Span> {
     raw
 }
 
+/// WebRTC VAD speech segments of one channel (10 ms frames at 8 or 16 kHz, else
+/// resampled to 16 kHz), joined across pauses shorter than the hangover.
+fn webrtc_segments(rate: u32, x: &[f32], config: &Config, mode: u8) -> Vec<Span> {
+    let (rate, y) = match rate {
+        8000 | 16000 => (rate, x.to_vec()),
+        _ => (16000, to_16k(rate, x)),
+    };
+    let sample_rate = if rate == 8000 {
+        webrtc_vad::SampleRate::Rate8kHz
+    } else {
+        webrtc_vad::SampleRate::Rate16kHz
+    };
+    let vad_mode = match mode {
+        0 => webrtc_vad::VadMode::Quality,
+        1 => webrtc_vad::VadMode::LowBitrate,
+        2 => webrtc_vad::VadMode::Aggressive,
+        _ => webrtc_vad::VadMode::VeryAggressive,
+    };
+    let mut detector = webrtc_vad::Vad::new_with_rate_and_mode(sample_rate, vad_mode);
+    let frame = rate as usize / 100;
+    let mut raw: Vec<Span> = Vec::new();
+    for (i, chunk) in y.chunks_exact(frame).enumerate() {
+        let pcm: Vec<i16> = chunk
+            .iter()
+            .map(|v| (v.clamp(-1.0, 1.0) * 32767.0) as i16)
+            .collect();
+        if detector.is_voice_segment(&pcm).unwrap_or(false) {
+            let (s, e) = (i as f64 * 0.01, (i + 1) as f64 * 0.01);
+            match raw.last_mut() {
+                Some(last) if s - last.1 <= config.vad.hangover_s => last.1 = e,
+                _ => raw.push((s, e)),
+            }
+        }
+    }
+    raw.retain(|s| s.1 - s.0 >= config.vad.min_speech_s);
+    raw
+}
+
 fn spans(v: &[Span]) -> Value {
     json!(v.iter().map(|s| [s.0, s.1]).collect::<Vec<_>>())
 }
 
-fn earshot_result(call: &TruthCall, dir: &Path, config: &Config) -> Value {
+/// One candidate's result line for a call, in the keys the scorer reads.
+fn candidate_result(
+    call: &TruthCall,
+    dir: &Path,
+    config: &Config,
+    segments: &dyn Fn(u32, &[f32]) -> Vec<Span>,
+) -> Value {
     let file = call.file();
     let (rate, channels) = match decode(&dir.join(&file)) {
         Ok(d) => d,
         Err(e) => return json!({"file": file, "error": e.to_string()}),
     };
-    let agent = earshot_segments(rate, &channels[0], config);
+    let agent = segments(rate, &channels[0]);
     let mut out = json!({"file": file, "speech": {"segments": spans(&agent)}});
-    let customer = (channels.len() > 1).then(|| earshot_segments(rate, &channels[1], config));
+    let customer = (channels.len() > 1).then(|| segments(rate, &channels[1]));
     let everyone = match &customer {
         Some(c) => conversation::union(&[&agent, c]),
         None => agent.clone(),
@@ -191,7 +238,12 @@ fn main() -> anyhow::Result<()> {
         return dump(Path::new(args.get(2).map_or("", |s| s)));
     }
     let dir = PathBuf::from(args.get(1).map_or("/work/shared/data/calls", |s| s));
-    let half = args.get(2).cloned().unwrap_or_default();
+    let half = args
+        .get(2)
+        .cloned()
+        .filter(|h| h != "all")
+        .unwrap_or_default();
+    let webrtc_mode: u8 = args.get(3).map_or(Ok(2), |m| m.parse())?;
     let config = Config::default();
     let mut truth = calls::load_truth(&dir)?;
     // "odd" / "even": calls whose number (the digits of the name) is odd / even.
@@ -200,6 +252,7 @@ fn main() -> anyhow::Result<()> {
     }
     let mut ours = BTreeMap::new();
     let mut theirs = BTreeMap::new();
+    let mut webrtc = BTreeMap::new();
     for call in &truth {
         let options = AnalysisOptions {
             config: config.clone(),
@@ -215,7 +268,16 @@ fn main() -> anyhow::Result<()> {
             call.name.clone(),
             serde_json::from_str(&export::to_json_line(&report))?,
         );
-        theirs.insert(call.name.clone(), earshot_result(call, &dir, &config));
+        let earshot = |rate: u32, x: &[f32]| earshot_segments(rate, x, &config);
+        theirs.insert(
+            call.name.clone(),
+            candidate_result(call, &dir, &config, &earshot),
+        );
+        let rtc = |rate: u32, x: &[f32]| webrtc_segments(rate, x, &config, webrtc_mode);
+        webrtc.insert(
+            call.name.clone(),
+            candidate_result(call, &dir, &config, &rtc),
+        );
     }
     let label = format!("{} {}", dir.display(), half);
     let settings = ScoreSettings::default();
@@ -227,5 +289,10 @@ fn main() -> anyhow::Result<()> {
     println!("\n### earshot 1.x (score >= 0.5, same hangover and minimum speech)");
     let scores = calls::score(&truth, &theirs, &settings);
     print!("{}", calls::format_tables_for(&scores, &label, "earshot"));
+    println!(
+        "\n### WebRTC VAD, mode {webrtc_mode} (webrtc-vad crate, same hangover and minimum speech)"
+    );
+    let scores = calls::score(&truth, &webrtc, &settings);
+    print!("{}", calls::format_tables_for(&scores, &label, "webrtc"));
     Ok(())
 }
