@@ -54,6 +54,9 @@
 //! | earshot 1.2 (16 kHz, score >= 0.5, same hangover) | 0.81 | 0.06 s | 0.66 s | 0.93 | 0.95 | 0.23 |
 //! | silero-vad (data README) | 0.80 | 0.05 s | 0.55 s | 0.82 | 0.94 | 0.36 |
 //! | WebRTC VAD mode 2 (data README) | 0.69 | 0.05 s | 1.52 s | 0.62 | 0.91 | 0.13 |
+//! | WebRTC VAD mode 2 (webrtc-vad crate, our hangover and minimum speech; `vad_compare`) | 0.71 | 0.05 s | 0.63 s | 0.82 | 0.93 | 0.32 |
+//! | WebRTC VAD mode 3 (same) | 0.78 | 0.07 s | 0.33 s | 0.90 | 0.95 | 0.30 |
+//! | this design after session 5 (all) | 0.98 | 0.03 s | 0.01 s | 1.00 | 0.99 | 0.96 |
 //!
 //! Two channels (14 stereo calls; odd / even / all): customer frame F1 0.98 / 0.94 / 0.96
 //! (0.97 / 0.80 / 0.87 before), response-latency MAE 0.06 / 0.09 / 0.08 s (0.07 / 0.17 /
