@@ -212,7 +212,8 @@ pub struct VoiceActivity {
     /// Minimum of the raw frame energy over the long (babble) window.
     raw_floor: SlidingExtreme,
     babble_frames: u64,
-    /// Median smoothed level of the frames decided not speech over the babble window.
+    /// Smoothed levels of the frames decided not speech and under the babble range of the
+    /// speaker's level, over the babble window: their median is the background voices' level.
     noise_level: SlidingQuantile,
     /// Maximum of the babble spread over the hold window.
     spread_peak: SlidingExtreme,
