@@ -159,3 +159,58 @@ fn a_delayed_leak_is_not_the_agent_and_two_channels_do_not_depend_on_the_block_s
         );
     }
 }
+
+/// Background voices: `voices` talkers at `amplitude`, each talking 0.6 s and pausing
+/// 0.3-0.5 s on its own schedule, so the level swings as in call-center babble.
+fn babble(voices: usize, amplitude: f64, seconds: f64) -> Vec<f32> {
+    let mut mix = vec![0.0f32; (seconds * RATE as f64) as usize];
+    for v in 0..voices {
+        let period = 0.9 + 0.1 * v as f64;
+        let offset = 0.23 * v as f64;
+        let spans: Vec<(f64, f64)> = (0..(seconds / period) as usize + 1)
+            .map(|k| (offset + k as f64 * period, offset + k as f64 * period + 0.6))
+            .collect();
+        let voice = talker(&spans, 110.0 + 37.0 * v as f64, amplitude, seconds);
+        for (m, x) in mix.iter_mut().zip(voice) {
+            *m += x;
+        }
+    }
+    mix
+}
+
+#[test]
+fn babble_on_two_channels_does_not_depend_on_the_block_size() {
+    // Both lines carry babble 14-20 dB under the parties; the agent and the customer take
+    // turns with a short overtalk. The babble-level median, its cap and bar, and the
+    // segment rule against the other party all run; no block size may change a decision.
+    let seconds = 30.0;
+    let agent = talker(
+        &[(1.0, 6.0), (9.0, 14.0), (20.0, 26.0)],
+        130.0,
+        0.1,
+        seconds,
+    );
+    let customer = talker(&[(5.5, 8.5), (15.0, 19.0)], 210.0, 0.08, seconds);
+    let (babble_a, babble_c) = (babble(4, 0.012, seconds), babble(3, 0.015, seconds));
+    let mut interleaved = Vec::with_capacity(2 * agent.len());
+    for i in 0..agent.len() {
+        interleaved.push(agent[i] + babble_a[i]);
+        interleaved.push(customer[i] + babble_c[i]);
+    }
+    let layout = Layout::Stereo { agent_channel: 0 };
+    let reference = analyse(&interleaved, 2, layout, 4096);
+    let a = agent_segments(&reference);
+    let c = customer_segments(&reference);
+    assert!(overlap(&a, 9.0, 14.0) > 4.0, "agent lost: {a:?}");
+    assert!(overlap(&c, 15.0, 19.0) > 3.0, "customer lost: {c:?}");
+    for block in [1, 37, 80, 1000] {
+        let r = analyse(&interleaved, 2, layout, block);
+        assert_eq!(agent_segments(&r), a, "block {block}");
+        assert_eq!(customer_segments(&r), c, "block {block}");
+        assert_eq!(
+            r.interaction.as_ref().map(|i| i.overtalk.clone()),
+            reference.interaction.as_ref().map(|i| i.overtalk.clone()),
+            "block {block}"
+        );
+    }
+}
