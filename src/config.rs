@@ -157,7 +157,10 @@ pub struct VadConfig {
     /// real talker's fading edge sits closer), dB.
     pub leak_edge_range_db: f64,
     /// On two channels, a core frame more than this below the other party's highest
-    /// smoothed level within `leak_window_s` lies under the other's speech, dB.
+    /// smoothed level within `leak_window_s` lies under the other's speech, dB. The
+    /// default suits lines within about 6 dB of each other (the dev calls: the customer
+    /// -6 to +3 dB from the agent); where the customer's line is much quieter, raise it
+    /// by the difference, or a short reply spoken under the agent is dropped.
     pub segment_leak_range_db: f64,
     /// On two channels, a segment with more than this share of its core frames under the
     /// other's speech (`segment_leak_range_db`) is dropped: background voices under the
