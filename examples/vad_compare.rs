@@ -58,18 +58,22 @@ fn to_16k(rate: u32, x: &[f32]) -> Vec<f32> {
         .collect()
 }
 
-/// Earshot speech segments of one channel, joined across pauses shorter than the hangover.
-fn earshot_segments(rate: u32, x: &[f32], config: &Config) -> Vec<Span> {
-    let y = to_16k(rate, x);
-    let mut detector = earshot::Detector::default();
-    let hop_s = 256.0 / 16000.0;
+/// Speech segments of a detector that decides frames of `frame_len` samples (`hop_s` each)
+/// given as 16-bit PCM: speech frames joined across pauses shorter than the hangover, then
+/// segments shorter than the minimum speech dropped (the `[vad]` defaults).
+fn frame_segments(
+    x: &[f32],
+    frame_len: usize,
+    hop_s: f64,
+    config: &Config,
+    mut is_speech: impl FnMut(&[i16]) -> bool,
+) -> Vec<Span> {
     let mut raw: Vec<Span> = Vec::new();
-    for (i, frame) in y.chunks_exact(256).enumerate() {
-        let pcm: Vec<i16> = frame
-            .iter()
-            .map(|v| (v.clamp(-1.0, 1.0) * 32767.0) as i16)
-            .collect();
-        if detector.predict_i16(&pcm) >= 0.5 {
+    let mut pcm = Vec::with_capacity(frame_len);
+    for (i, frame) in x.chunks_exact(frame_len).enumerate() {
+        pcm.clear();
+        pcm.extend(frame.iter().map(|v| (v.clamp(-1.0, 1.0) * 32767.0) as i16));
+        if is_speech(&pcm) {
             let (s, e) = (i as f64 * hop_s, (i + 1) as f64 * hop_s);
             match raw.last_mut() {
                 Some(last) if s - last.1 <= config.vad.hangover_s => last.1 = e,
@@ -81,12 +85,20 @@ fn earshot_segments(rate: u32, x: &[f32], config: &Config) -> Vec<Span> {
     raw
 }
 
-/// WebRTC VAD speech segments of one channel (10 ms frames at 8 or 16 kHz, else
-/// resampled to 16 kHz), joined across pauses shorter than the hangover.
+/// Earshot speech segments of one channel (16 kHz, 256-sample frames, score >= 0.5).
+fn earshot_segments(rate: u32, x: &[f32], config: &Config) -> Vec<Span> {
+    let mut detector = earshot::Detector::default();
+    frame_segments(&to_16k(rate, x), 256, 256.0 / 16000.0, config, |pcm| {
+        detector.predict_i16(pcm) >= 0.5
+    })
+}
+
+/// WebRTC VAD speech segments of one channel (10 ms frames at 8 or 16 kHz, other rates
+/// resampled to 16 kHz) in `mode` (0-3).
 fn webrtc_segments(rate: u32, x: &[f32], config: &Config, mode: u8) -> Vec<Span> {
     let (rate, y) = match rate {
-        8000 | 16000 => (rate, x.to_vec()),
-        _ => (16000, to_16k(rate, x)),
+        8000 | 16000 => (rate, std::borrow::Cow::Borrowed(x)),
+        _ => (16000, std::borrow::Cow::Owned(to_16k(rate, x))),
     };
     let sample_rate = if rate == 8000 {
         webrtc_vad::SampleRate::Rate8kHz
@@ -100,23 +112,9 @@ fn webrtc_segments(rate: u32, x: &[f32], config: &Config, mode: u8) -> Vec<Span>
         _ => webrtc_vad::VadMode::VeryAggressive,
     };
     let mut detector = webrtc_vad::Vad::new_with_rate_and_mode(sample_rate, vad_mode);
-    let frame = rate as usize / 100;
-    let mut raw: Vec<Span> = Vec::new();
-    for (i, chunk) in y.chunks_exact(frame).enumerate() {
-        let pcm: Vec<i16> = chunk
-            .iter()
-            .map(|v| (v.clamp(-1.0, 1.0) * 32767.0) as i16)
-            .collect();
-        if detector.is_voice_segment(&pcm).unwrap_or(false) {
-            let (s, e) = (i as f64 * 0.01, (i + 1) as f64 * 0.01);
-            match raw.last_mut() {
-                Some(last) if s - last.1 <= config.vad.hangover_s => last.1 = e,
-                _ => raw.push((s, e)),
-            }
-        }
-    }
-    raw.retain(|s| s.1 - s.0 >= config.vad.min_speech_s);
-    raw
+    frame_segments(&y, rate as usize / 100, 0.01, config, |pcm| {
+        detector.is_voice_segment(pcm).unwrap_or(false)
+    })
 }
 
 fn spans(v: &[Span]) -> Value {
@@ -243,7 +241,12 @@ fn main() -> anyhow::Result<()> {
         .cloned()
         .filter(|h| h != "all")
         .unwrap_or_default();
-    let webrtc_mode: u8 = args.get(3).map_or(Ok(2), |m| m.parse())?;
+    let webrtc_mode: u8 = match args.get(3) {
+        None => 2,
+        Some(m) => m.parse().ok().filter(|&v: &u8| v <= 3).ok_or_else(|| {
+            anyhow::anyhow!("MODE must be 0, 1, 2 or 3 (WebRTC's aggressiveness), not {m:?}")
+        })?,
+    };
     let config = Config::default();
     let mut truth = calls::load_truth(&dir)?;
     // "odd" / "even": calls whose number (the digits of the name) is odd / even.

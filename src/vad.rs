@@ -1204,8 +1204,13 @@ mod tests {
 
     /// Runs two detectors on paired frames; returns (agent segments, customer segments).
     fn run_pair(agent: &[Frame], customer: &[Frame]) -> (Spans, Spans) {
-        let mut a = VoiceActivity::new(&config());
-        let mut c = VoiceActivity::new(&config());
+        run_pair_with(agent, customer, &config())
+    }
+
+    /// The agent's and the customer's segments of two paired detectors with `config`.
+    fn run_pair_with(agent: &[Frame], customer: &[Frame], config: &VadConfig) -> (Spans, Spans) {
+        let mut a = VoiceActivity::new(config);
+        let mut c = VoiceActivity::new(config);
         for (fa, fc) in agent.iter().zip(customer) {
             a.push_paired(*fa, fc, |_| {});
             c.push_paired(*fc, fa, |_| {});
@@ -1296,14 +1301,8 @@ mod tests {
             segment_leak_share: 1.0,
             ..config()
         };
-        let mut off = VoiceActivity::new(&keep_all);
-        let mut other = VoiceActivity::new(&keep_all);
-        for (fa, fc) in agent.iter().zip(&customer) {
-            other.push_paired(*fa, fc, |_| {});
-            off.push_paired(*fc, fa, |_| {});
-        }
-        off.finish(|_| {});
-        assert_eq!(off.segments().len(), 2, "{:?}", off.segments());
+        let (_, off) = run_pair_with(&agent, &customer, &keep_all);
+        assert_eq!(off.len(), 2, "{off:?}");
     }
 
     #[test]

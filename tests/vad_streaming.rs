@@ -56,6 +56,27 @@ fn customer_segments(r: &CallReport) -> Vec<[f64; 2]> {
         .unwrap_or_default()
 }
 
+/// Asserts that a stereo call (agent left) analysed in blocks of each of `blocks` samples
+/// gives `reference`'s agent and customer segments and overtalk.
+fn assert_stereo_blocks_agree(interleaved: &[f32], reference: &CallReport, blocks: &[usize]) {
+    let layout = Layout::Stereo { agent_channel: 0 };
+    let overtalk = |r: &CallReport| r.interaction.as_ref().map(|i| i.overtalk.clone());
+    for &block in blocks {
+        let r = analyse(interleaved, 2, layout, block);
+        assert_eq!(
+            agent_segments(&r),
+            agent_segments(reference),
+            "block {block}"
+        );
+        assert_eq!(
+            customer_segments(&r),
+            customer_segments(reference),
+            "block {block}"
+        );
+        assert_eq!(overtalk(&r), overtalk(reference), "block {block}");
+    }
+}
+
 fn overlap(segs: &[[f64; 2]], s: f64, e: f64) -> f64 {
     segs.iter()
         .map(|g| (g[1].min(e) - g[0].max(s)).max(0.0))
@@ -148,16 +169,7 @@ fn a_delayed_leak_is_not_the_agent_and_two_channels_do_not_depend_on_the_block_s
     assert!(overlap(&a, 0.5, 3.5) > 2.5, "agent lost: {a:?}");
     // The customer starts while the agent still talks (real overtalk, 2 dB quieter).
     assert!(overlap(&c, 3.2, 7.5) > 4.0, "customer lost: {c:?}");
-    for block in [1, 37, 1000] {
-        let r = analyse(&interleaved, 2, layout, block);
-        assert_eq!(agent_segments(&r), a, "block {block}");
-        assert_eq!(customer_segments(&r), c, "block {block}");
-        assert_eq!(
-            r.interaction.as_ref().map(|i| i.overtalk.clone()),
-            reference.interaction.as_ref().map(|i| i.overtalk.clone()),
-            "block {block}"
-        );
-    }
+    assert_stereo_blocks_agree(&interleaved, &reference, &[1, 37, 1000]);
 }
 
 /// Background voices: `voices` talkers at `amplitude`, each talking 0.6 s and pausing
@@ -203,14 +215,5 @@ fn babble_on_two_channels_does_not_depend_on_the_block_size() {
     let c = customer_segments(&reference);
     assert!(overlap(&a, 9.0, 14.0) > 4.0, "agent lost: {a:?}");
     assert!(overlap(&c, 15.0, 19.0) > 3.0, "customer lost: {c:?}");
-    for block in [1, 37, 80, 1000] {
-        let r = analyse(&interleaved, 2, layout, block);
-        assert_eq!(agent_segments(&r), a, "block {block}");
-        assert_eq!(customer_segments(&r), c, "block {block}");
-        assert_eq!(
-            r.interaction.as_ref().map(|i| i.overtalk.clone()),
-            reference.interaction.as_ref().map(|i| i.overtalk.clone()),
-            "block {block}"
-        );
-    }
+    assert_stereo_blocks_agree(&interleaved, &reference, &[1, 37, 80, 1000]);
 }
