@@ -430,7 +430,8 @@ impl Config {
         for (key, value, lo, hi) in checks.into_iter().chain(self.vad.ranges()) {
             if !(value.is_finite() && value >= lo && value <= hi) {
                 return Err(Error::Config(format!(
-                    "{key} = {value} is out of range: allowed {lo} to {hi}"
+                    "{key} = {} is out of range: allowed {lo} to {hi}",
+                    shown(value)
                 )));
             }
         }
@@ -467,7 +468,8 @@ impl Config {
         ] {
             if !(value.is_finite() && (0.0..=3600.0).contains(&value)) {
                 return Err(Error::Config(format!(
-                    "{key} = {value} is out of range: allowed 0 and up"
+                    "{key} = {} is out of range: allowed 0 to 3600",
+                    shown(value)
                 )));
             }
         }
@@ -543,6 +545,16 @@ fn one_line(message: &str) -> String {
     }
 }
 
+/// A setting's value for an error line: plain, or in exponent form when huge (1e300 would
+/// otherwise print 301 digits).
+fn shown(value: f64) -> String {
+    if value.is_finite() && value.abs() >= 1e6 {
+        format!("{value:e}")
+    } else {
+        format!("{value}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -579,6 +591,26 @@ mod tests {
             .to_string();
         assert!(e.contains("gap_limit_s") || e.contains("line 2"), "{e}");
         assert!(!e.contains('\n'), "{e}");
+    }
+
+    #[test]
+    fn an_absurd_value_is_one_short_line_with_the_range_checked() {
+        let e = Config::from_toml_str("[vad]\nbabble_noise_bar_db = 1e300\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("vad.babble_noise_bar_db = 1e300"), "{e}");
+        assert!(e.len() < 120 && !e.contains('\n'), "{e}");
+        let e = Config::from_toml_str("[overtalk]\nmin_s = 5000.0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("allowed 0 to 3600"), "{e}");
+        let e = Config::from_toml_str("[vad]\nsegment_leak_share = 1.5\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("segment_leak_share = 1.5 is out of range: allowed 0 to 1"),
+            "{e}"
+        );
     }
 
     #[test]
