@@ -175,6 +175,24 @@ impl PartyAnalyzer {
         self.push_frame_with(frame, Some(other));
     }
 
+    /// This party's speech levels as its detectors measure them (the full one, the quick
+    /// one), dB.
+    fn speech_levels_db(&self) -> (Option<f32>, Option<f32>) {
+        (
+            self.vad.speech_level_db(),
+            self.quick.as_ref().and_then(|q| q.speech_level_db()),
+        )
+    }
+
+    /// Gives this party's detectors the other party's speech levels (see
+    /// [`PartyAnalyzer::speech_levels_db`]).
+    fn set_other_speech_levels_db(&mut self, (full, quick): (Option<f32>, Option<f32>)) {
+        self.vad.set_other_speech_level_db(full);
+        if let Some(q) = &mut self.quick {
+            q.set_other_speech_level_db(quick);
+        }
+    }
+
     /// Short-term loudness now, LUFS (for live views).
     pub fn short_term_lufs(&self) -> Option<f64> {
         self.loudness.short_term_lufs()
@@ -461,7 +479,9 @@ impl Analyzer {
                             let mut b2 = *b;
                             a2.energy_db = crosstalk_energy_db(a.energy_db, b.energy_db, r);
                             b2.energy_db = crosstalk_energy_db(b.energy_db, a.energy_db, r);
+                            self.agent.set_other_speech_levels_db(c.speech_levels_db());
                             self.agent.push_frame_paired(a2, &b2);
+                            c.set_other_speech_levels_db(self.agent.speech_levels_db());
                             c.push_frame_paired(b2, &a2);
                         }
                         af.clear();

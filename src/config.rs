@@ -157,16 +157,19 @@ pub struct VadConfig {
     /// real talker's fading edge sits closer), dB.
     pub leak_edge_range_db: f64,
     /// On two channels, a core frame more than this below the other party's highest
-    /// smoothed level within `leak_window_s` lies under the other's speech, dB. The
-    /// default suits lines within about 6 dB of each other (the dev calls: the customer
-    /// -6 to +3 dB from the agent); where the customer's line is much quieter, raise it
-    /// by the difference, or a short reply spoken under the agent is dropped.
+    /// smoothed level within `leak_window_s` lies under the other's speech, dB (after
+    /// `line_offset_max_db`'s correction for lines of different levels).
     pub segment_leak_range_db: f64,
     /// On two channels, a segment with more than this share of its core frames under the
     /// other's speech (`segment_leak_range_db`) is dropped: background voices under the
     /// other party's speech stay under it, while a party talking over the other comes
     /// close or goes on alone (1 keeps every segment).
     pub segment_leak_share: f64,
+    /// On two channels, the leak and under-the-other rules compare the lines' levels after
+    /// removing the difference of the two parties' speech levels (a customer line quieter
+    /// than the agent's headset), measured on the segments each has spoken, up to this
+    /// much, dB (0: compare the raw levels).
+    pub line_offset_max_db: f64,
     /// How far ahead the detector looks before deciding a frame (floor and level see
     /// this far into the future; decisions lag the audio by this much), seconds. Live
     /// views use a short one (`live::DECISION_LAG_S`); files gain from a long one (a
@@ -176,8 +179,14 @@ pub struct VadConfig {
 
 impl VadConfig {
     /// Allowed range of each setting: (key, value, lowest, highest).
-    fn ranges(&self) -> [(&'static str, f64, f64, f64); 27] {
+    fn ranges(&self) -> [(&'static str, f64, f64, f64); 28] {
         [
+            (
+                "vad.line_offset_max_db",
+                self.line_offset_max_db,
+                0.0,
+                200.0,
+            ),
             (
                 "vad.babble_noise_bar_db",
                 self.babble_noise_bar_db,
@@ -339,6 +348,7 @@ impl Default for VadConfig {
             leak_edge_range_db: 20.0,
             segment_leak_range_db: 6.0,
             segment_leak_share: 0.8,
+            line_offset_max_db: 15.0,
         }
     }
 }

@@ -151,6 +151,8 @@ const GATED_SHARE: f64 = 0.05;
 const SILENT_LINE_DB: f32 = -90.0;
 /// Longest smoothing half-window and edge search allowed, frames (bounds the look-ahead).
 const MAX_REACH_FRAMES: usize = 60;
+/// Segments whose mean levels make a party's speech level.
+const SPEECH_SEGMENTS: usize = 5;
 /// Longest look-ahead allowed, frames.
 const MAX_LOOKAHEAD_FRAMES: f64 = 1000.0;
 
@@ -235,6 +237,11 @@ pub struct VoiceActivity {
     open: Option<OpenSegment>,
     segments: Vec<(f64, f64)>,
     phonation_s: f64,
+    /// (sum of the core frames' smoothed levels in dB, core frames) of each of the last
+    /// [`SPEECH_SEGMENTS`] segments kept.
+    speech_means: VecDeque<(f64, u64)>,
+    /// The other party's speech level ([`VoiceActivity::speech_level_db`] of its detector).
+    other_speech_level_db: Option<f32>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -251,6 +258,8 @@ struct OpenSegment {
     core_frames: u64,
     /// Core frames more than `segment_leak_range_db` below the other party's level.
     under_frames: u64,
+    /// Sum of the core frames' smoothed levels, dB.
+    core_db_sum: f64,
 }
 
 impl VoiceActivity {
@@ -303,6 +312,35 @@ impl VoiceActivity {
             open: None,
             segments: Vec::new(),
             phonation_s: 0.0,
+            speech_means: VecDeque::with_capacity(SPEECH_SEGMENTS + 1),
+            other_speech_level_db: None,
+        }
+    }
+
+    /// This party's speech level: the highest mean smoothed level of the core frames of one
+    /// of its last few segments, dB (the highest, so a swell of background voices kept as a
+    /// segment does not pull it down); `None` before its first segment.
+    pub fn speech_level_db(&self) -> Option<f32> {
+        self.speech_means
+            .iter()
+            .map(|&(sum, count)| (sum / count.max(1) as f64) as f32)
+            .reduce(f32::max)
+    }
+
+    /// Tells a two-channel detector the other party's speech level (the other detector's
+    /// [`VoiceActivity::speech_level_db`]), so the two lines' levels are compared as if
+    /// both parties spoke equally loud.
+    pub fn set_other_speech_level_db(&mut self, level_db: Option<f32>) {
+        self.other_speech_level_db = level_db;
+    }
+
+    /// How much louder the other party's line is than this one, dB: the difference of the
+    /// two speech levels within `line_offset_max_db`; 0 until both parties have spoken.
+    fn line_offset_db(&self) -> f32 {
+        let max = self.config.line_offset_max_db as f32;
+        match (self.other_speech_level_db, self.speech_level_db()) {
+            (Some(other), Some(own)) if max > 0.0 => (other - own).clamp(-max, max),
+            _ => 0.0,
         }
     }
 
@@ -483,8 +521,11 @@ impl VoiceActivity {
         self.other_level
             .evict_before(n.saturating_sub(self.level_frames));
         let own_level = self.level.value().unwrap_or(ABSOLUTE_FLOOR_DB);
+        let line_offset = self.line_offset_db();
         let level = match self.other_level.value() {
-            Some(other) => own_level.max(other - self.config.other_party_range_db as f32),
+            Some(other) => {
+                own_level.max(other - line_offset - self.config.other_party_range_db as f32)
+            }
             None => own_level,
         };
         self.long_floor
@@ -578,7 +619,7 @@ impl VoiceActivity {
             }
             self.other_near
                 .evict_before(n.saturating_sub(self.leak_frames));
-            self.other_near.value().unwrap_or(f32::NAN)
+            self.other_near.value().unwrap_or(f32::NAN) - line_offset
         };
         let under_other = other_near - current.smoothed_db > c.leak_range_db as f32;
         // A party talking over the other comes within `segment_leak_range_db` of them;
@@ -611,6 +652,7 @@ impl VoiceActivity {
                     o.reached_level |= near_level;
                     o.core_frames += 1;
                     o.under_frames += u64::from(under_other_speech);
+                    o.core_db_sum += current.smoothed_db as f64;
                 }
                 None => {
                     let start_s = self.refined_start(n, core_threshold, edge_threshold);
@@ -623,6 +665,7 @@ impl VoiceActivity {
                         reached_level: near_level,
                         core_frames: 1,
                         under_frames: u64::from(under_other_speech),
+                        core_db_sum: current.smoothed_db as f64,
                     });
                 }
             }
@@ -672,7 +715,8 @@ impl VoiceActivity {
     /// party's at the same moment (a leak, or voices behind the other's speech): it extends
     /// no edge.
     fn under_other(&self, h: &Held) -> bool {
-        h.other_smoothed_db - h.smoothed_db > self.config.leak_edge_range_db as f32
+        h.other_smoothed_db - self.line_offset_db() - h.smoothed_db
+            > self.config.leak_edge_range_db as f32
     }
 
     /// The onset of a segment whose core starts at frame `n`: the first frame of the run of
@@ -760,6 +804,10 @@ impl VoiceActivity {
             return;
         }
         self.phonation_s += o.active_frames as f64 * HOP_S;
+        if self.speech_means.len() == SPEECH_SEGMENTS {
+            self.speech_means.pop_front();
+        }
+        self.speech_means.push_back((o.core_db_sum, o.core_frames));
         match self.segments.last_mut() {
             Some(last) if last.1 >= o.start_s => last.1 = last.1.max(o.last_active_end_s),
             _ => self.segments.push((o.start_s, o.last_active_end_s)),
@@ -1212,7 +1260,9 @@ mod tests {
         let mut a = VoiceActivity::new(config);
         let mut c = VoiceActivity::new(config);
         for (fa, fc) in agent.iter().zip(customer) {
+            a.set_other_speech_level_db(c.speech_level_db());
             a.push_paired(*fa, fc, |_| {});
+            c.set_other_speech_level_db(a.speech_level_db());
             c.push_paired(*fc, fa, |_| {});
         }
         a.finish(|_| {});
@@ -1263,6 +1313,37 @@ mod tests {
         assert_eq!(a.len(), 2, "agent {a:?}");
         assert_eq!(c.len(), 2, "customer {c:?}");
         assert_segments_near(&a, &[(1.0, 3.0), (7.0, 9.0)], 0.05);
+    }
+
+    #[test]
+    fn a_reply_under_the_agent_on_a_quieter_line_is_kept() {
+        // The customer's line is 14 dB quieter than the agent's: a reply alone, then 1.5 s
+        // spoken over the agent, all of it 14 dB under the agent's speech.
+        let agent = frames(&[
+            (1.0, -70.0),
+            (2.0, -22.0),
+            (3.0, -70.0),
+            (4.0, -22.0),
+            (2.0, -70.0),
+        ]);
+        let customer = frames(&[
+            (3.5, -70.0),
+            (2.0, -36.0),
+            (2.5, -70.0),
+            (1.5, -36.0),
+            (2.5, -70.0),
+        ]);
+        let (a, c) = run_pair(&agent, &customer);
+        assert_eq!((a.len(), c.len()), (2, 2), "agent {a:?} customer {c:?}");
+        assert_segments_near(&a, &[(1.0, 3.0), (6.0, 10.0)], 0.25);
+        assert_segments_near(&c, &[(3.5, 5.5), (8.0, 9.5)], 0.25);
+        // Compared level for level, the talk over the agent reads as voices under it.
+        let raw = VadConfig {
+            line_offset_max_db: 0.0,
+            ..config()
+        };
+        let (_, c) = run_pair_with(&agent, &customer, &raw);
+        assert_eq!(c.len(), 1, "customer {c:?}");
     }
 
     #[test]
