@@ -141,7 +141,7 @@
 //! measures its party's speech level (the highest mean core level of its last 5 segments:
 //! the highest, because a babble swell kept as a segment pulls a mean of all of them down
 //! and, on seed 1618's ho_033, made the customer's line look 10 dB quiet and let the
-//! babble through, overtalk F1 0.93 -> 0.74) and the rules subtract the difference (up to
+//! babble through, overtalk F1 0.93 -> 0.76) and the rules subtract the difference (up to
 //! `line_offset_max_db`, 15 dB). Customer line 10 dB quieter (dev and five unseen sets):
 //! overtalk F1 0.50-0.71 -> 0.65-0.95, latency MAE 0.13-0.30 -> 0.06-0.14 s; agent line
 //! 10 dB quieter: overtalk F1 0.38-0.88 -> 0.68-0.97. Equal lines: unchanged, except seed
