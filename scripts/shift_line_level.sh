@@ -4,6 +4,7 @@
 # (channel 2) scaled by GAIN_DB, speech and noise alike, as when a customer's phone line
 # reaches the recorder quieter than the agent's headset. Each file keeps its encoding
 # (mu-law, A-law, PCM); the truth files are copied unchanged (the timeline is the same).
+# sox runs with -R (repeatable dither), so a copy is rebuilt byte for byte.
 # Mono calls are left out. Score the copy with `agentvoice eval calls OUT_DIR`.
 #
 # usage: scripts/shift_line_level.sh SRC_DIR OUT_DIR agent|customer GAIN_DB
@@ -36,14 +37,14 @@ for truth in "${truths[@]}"; do
     grep -q '"kind": *"stereo"' "$truth" || continue
     # Written under a temporary name and renamed, so a failed copy leaves nothing behind.
     tmp="$out/.$call.tmp.wav"
-    if ! reason=$(sox "$src/$call.wav" "$tmp" "${remix[@]}" 2>&1 >/dev/null) ||
+    if ! reason=$(sox -R "$src/$call.wav" "$tmp" "${remix[@]}" 2>&1 >/dev/null) ||
         [ ! -s "$tmp" ]; then
         echo "shift_line_level.sh: $src/$call.wav: $(echo "$reason" | grep FAIL | head -n 1)" >&2
         rm -f "$tmp"
         failed=$((failed + 1))
         continue
     fi
-    warning=$(echo "$reason" | grep WARN | head -n 1)
+    warning=$(echo "$reason" | grep WARN | head -n 1 || true)
     [ -z "$warning" ] || echo "shift_line_level.sh: $src/$call.wav: $warning" >&2
     mv "$tmp" "$out/$call.wav"
     cp "$truth" "$out/truth/"
