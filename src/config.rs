@@ -585,38 +585,33 @@ mod tests {
         assert_eq!(c.silence.greeting_limit_s, 2.0);
     }
 
+    /// The error message of a settings text that must be refused.
+    fn error_of(text: &str) -> String {
+        Config::from_toml_str(text).unwrap_err().to_string()
+    }
+
     #[test]
     fn unknown_key_is_named() {
-        let e = Config::from_toml_str("[silence]\ngap_limt_s = 3.0\n")
-            .unwrap_err()
-            .to_string();
+        let e = error_of("[silence]\ngap_limt_s = 3.0\n");
         assert!(e.contains("gap_limt_s"), "{e}");
         assert!(!e.contains('\n'), "{e}");
     }
 
     #[test]
     fn wrong_type_is_named() {
-        let e = Config::from_toml_str("[silence]\ngap_limit_s = \"two\"\n")
-            .unwrap_err()
-            .to_string();
+        let e = error_of("[silence]\ngap_limit_s = \"two\"\n");
         assert!(e.contains("gap_limit_s") || e.contains("line 2"), "{e}");
         assert!(!e.contains('\n'), "{e}");
     }
 
     #[test]
     fn an_absurd_value_is_one_short_line_with_the_range_checked() {
-        let e = Config::from_toml_str("[vad]\nbabble_noise_bar_db = 1e300\n")
-            .unwrap_err()
-            .to_string();
+        let e = error_of("[vad]\nbabble_noise_bar_db = 1e300\n");
         assert!(e.contains("vad.babble_noise_bar_db = 1e300"), "{e}");
         assert!(e.len() < 120 && !e.contains('\n'), "{e}");
-        let e = Config::from_toml_str("[overtalk]\nmin_s = 5000.0\n")
-            .unwrap_err()
-            .to_string();
+        let e = error_of("[overtalk]\nmin_s = 5000.0\n");
         assert!(e.contains("allowed 0 to 3600"), "{e}");
-        let e = Config::from_toml_str("[vad]\nsegment_leak_share = 1.5\n")
-            .unwrap_err()
-            .to_string();
+        let e = error_of("[vad]\nsegment_leak_share = 1.5\n");
         assert!(
             e.contains("segment_leak_share = 1.5 is out of range: allowed 0 to 1"),
             "{e}"
@@ -625,9 +620,7 @@ mod tests {
 
     #[test]
     fn negative_gap_limit_is_refused_with_range() {
-        let e = Config::from_toml_str("[silence]\ngap_limit_s = -1.0\n")
-            .unwrap_err()
-            .to_string();
+        let e = error_of("[silence]\ngap_limit_s = -1.0\n");
         assert!(
             e.contains("silence.gap_limit_s") && e.contains("allowed"),
             "{e}"

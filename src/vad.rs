@@ -257,11 +257,13 @@ pub struct VoiceActivity {
     open: Option<OpenSegment>,
     segments: Vec<(f64, f64)>,
     phonation_s: f64,
-    /// (sum of the core frames' smoothed levels in dB, core frames) of each of the last
-    /// [`SPEECH_SEGMENTS`] segments kept.
-    speech_means: VecDeque<(f64, u64)>,
+    /// Mean smoothed level of the core frames of each of the last [`SPEECH_SEGMENTS`]
+    /// segments kept, dB.
+    speech_means: VecDeque<f32>,
     /// The other party's speech level ([`VoiceActivity::speech_level_db`] of its detector).
     other_speech_level_db: Option<f32>,
+    /// [`VoiceActivity::measure_line_offset_db`] for the frame being decided.
+    line_offset_db: f32,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -334,6 +336,7 @@ impl VoiceActivity {
             phonation_s: 0.0,
             speech_means: VecDeque::with_capacity(SPEECH_SEGMENTS + 1),
             other_speech_level_db: None,
+            line_offset_db: 0.0,
         }
     }
 
@@ -341,10 +344,7 @@ impl VoiceActivity {
     /// of its last few segments, dB (the highest, so a swell of background voices kept as a
     /// segment does not pull it down); `None` before its first segment.
     pub fn speech_level_db(&self) -> Option<f32> {
-        self.speech_means
-            .iter()
-            .map(|&(sum, count)| (sum / count.max(1) as f64) as f32)
-            .reduce(f32::max)
+        self.speech_means.iter().copied().reduce(f32::max)
     }
 
     /// Tells a two-channel detector the other party's speech level (the other detector's
@@ -356,7 +356,7 @@ impl VoiceActivity {
 
     /// How much louder the other party's line is than this one, dB: the difference of the
     /// two speech levels within `line_offset_max_db`; 0 until both parties have spoken.
-    fn line_offset_db(&self) -> f32 {
+    fn measure_line_offset_db(&self) -> f32 {
         let max = self.config.line_offset_max_db as f32;
         match (self.other_speech_level_db, self.speech_level_db()) {
             (Some(other), Some(own)) if max > 0.0 => (other - own).clamp(-max, max),
@@ -541,7 +541,8 @@ impl VoiceActivity {
         self.other_level
             .evict_before(n.saturating_sub(self.level_frames));
         let own_level = self.level.value().unwrap_or(ABSOLUTE_FLOOR_DB);
-        let line_offset = self.line_offset_db();
+        let line_offset = self.measure_line_offset_db();
+        self.line_offset_db = line_offset;
         let level = match self.other_level.value() {
             Some(other) => {
                 own_level.max(other - line_offset - self.config.other_party_range_db as f32)
@@ -735,7 +736,7 @@ impl VoiceActivity {
     /// party's at the same moment (a leak, or voices behind the other's speech): it extends
     /// no edge.
     fn under_other(&self, h: &Held) -> bool {
-        h.other_smoothed_db - self.line_offset_db() - h.smoothed_db
+        h.other_smoothed_db - self.line_offset_db - h.smoothed_db
             > self.config.leak_edge_range_db as f32
     }
 
@@ -827,7 +828,8 @@ impl VoiceActivity {
         if self.speech_means.len() == SPEECH_SEGMENTS {
             self.speech_means.pop_front();
         }
-        self.speech_means.push_back((o.core_db_sum, o.core_frames));
+        self.speech_means
+            .push_back((o.core_db_sum / o.core_frames.max(1) as f64) as f32);
         match self.segments.last_mut() {
             Some(last) if last.1 >= o.start_s => last.1 = last.1.max(o.last_active_end_s),
             _ => self.segments.push((o.start_s, o.last_active_end_s)),
@@ -905,7 +907,12 @@ mod tests {
     }
 
     fn run(fs: &[Frame]) -> Vec<(f64, f64)> {
-        run_chunked(fs, &config()).0
+        run_with(fs, config())
+    }
+
+    /// The segments of one detector with `config` over `fs`.
+    fn run_with(fs: &[Frame], config: VadConfig) -> Vec<(f64, f64)> {
+        run_chunked(fs, &config).0
     }
 
     #[test]
@@ -1049,14 +1056,13 @@ mod tests {
         let bursts = every(6.0, 6, 1.0, 1.5);
         let fs = talker_over_babble(36.0, -20.0, -40.0, &bursts, &[], -60.0);
         let padded = run(&fs);
-        let plain = run_chunked(
+        let plain = run_with(
             &fs,
-            &VadConfig {
+            VadConfig {
                 babble_pad_end_s: 0.0,
                 ..config()
             },
-        )
-        .0;
+        );
         assert_eq!(padded.len(), bursts.len(), "{padded:?}");
         assert_eq!(plain.len(), bursts.len(), "{plain:?}");
         let extra = config().babble_pad_end_s;
@@ -1087,14 +1093,13 @@ mod tests {
             power
         });
         let kept = run(&fs);
-        let capless = run_chunked(
+        let capless = run_with(
             &fs,
-            &VadConfig {
+            VadConfig {
                 babble_noise_cap_db: 200.0,
                 ..config()
             },
-        )
-        .0;
+        );
         assert_eq!(kept.len(), starts.len(), "{kept:?}");
         assert_eq!(capless.len(), starts.len(), "{capless:?}");
         // Babble mode needs its window to fill; from the third utterance on it is on.
@@ -1125,14 +1130,13 @@ mod tests {
             power
         });
         let barred = run(&fs);
-        let open = run_chunked(
+        let open = run_with(
             &fs,
-            &VadConfig {
+            VadConfig {
                 babble_noise_bar_db: -200.0,
                 ..config()
             },
-        )
-        .0;
+        );
         // From the third talk on (babble known, the median filled), the gaps of 2 s and
         // more between segments: the bar keeps at least four of the five 4 s gaps (swells
         // next to the talk still widen its edges by about 0.5 s, and one swell run is
@@ -1257,14 +1261,13 @@ mod tests {
         let segs = run(&fs);
         assert_one_segment_per_burst(&segs, &bursts);
         // The same swells are segments when the segment rule is off.
-        let off = run_chunked(
+        let off = run_with(
             &fs,
-            &VadConfig {
+            VadConfig {
                 babble_segment_range_db: 120.0,
                 ..config()
             },
-        )
-        .0;
+        );
         assert!(off.len() > bursts.len(), "{off:?}");
     }
 
