@@ -83,6 +83,12 @@ fn overlap(segs: &[[f64; 2]], s: f64, e: f64) -> f64 {
         .sum()
 }
 
+/// `n` stereo frames, interleaved: sample `i` of the left channel is `left(i)`, of the
+/// right `right(i)`.
+fn stereo(n: usize, left: impl Fn(usize) -> f32, right: impl Fn(usize) -> f32) -> Vec<f32> {
+    (0..n).flat_map(|i| [left(i), right(i)]).collect()
+}
+
 #[test]
 fn block_size_does_not_change_the_segments() {
     let seconds = 12.0;
@@ -113,12 +119,12 @@ fn customer_leaking_into_the_agent_channel_is_not_the_agent() {
     let customer = talker(&[(4.0, 7.5)], 210.0, 0.15, seconds);
     let n = agent.len();
     let (hiss_a, hiss_c) = (noise(n, 0.0005, 1), noise(n, 0.0005, 2));
-    let mut interleaved = Vec::with_capacity(2 * n);
-    for i in 0..n {
-        // The customer leaks into the agent channel 20 dB down.
-        interleaved.push(agent[i] + 0.1 * customer[i] + hiss_a[i]);
-        interleaved.push(customer[i] + hiss_c[i]);
-    }
+    // The customer leaks into the agent channel 20 dB down.
+    let interleaved = stereo(
+        n,
+        |i| agent[i] + 0.1 * customer[i] + hiss_a[i],
+        |i| customer[i] + hiss_c[i],
+    );
     let layout = Layout::Stereo { agent_channel: 0 };
     let r = analyse(&interleaved, 2, layout, 1024);
     let a = agent_segments(&r);
@@ -148,16 +154,12 @@ fn a_delayed_leak_is_not_the_agent_and_two_channels_do_not_depend_on_the_block_s
     // The customer leaks into the agent channel 15 ms late and 25 dB down: the zero-lag
     // correlation of the two channels does not see it.
     let delay = (0.015 * RATE as f64) as usize;
-    let mut interleaved = Vec::with_capacity(2 * n);
-    for i in 0..n {
-        let leak = if i >= delay {
-            0.056 * customer[i - delay]
-        } else {
-            0.0
-        };
-        interleaved.push(agent[i] + leak + hiss_a[i]);
-        interleaved.push(customer[i] + hiss_c[i]);
-    }
+    let leak = |i: usize| i.checked_sub(delay).map_or(0.0, |j| 0.056 * customer[j]);
+    let interleaved = stereo(
+        n,
+        |i| agent[i] + leak(i) + hiss_a[i],
+        |i| customer[i] + hiss_c[i],
+    );
     let layout = Layout::Stereo { agent_channel: 0 };
     let reference = analyse(&interleaved, 2, layout, 4096);
     let a = agent_segments(&reference);
@@ -204,11 +206,11 @@ fn babble_on_two_channels_does_not_depend_on_the_block_size() {
     );
     let customer = talker(&[(5.5, 8.5), (15.0, 19.0)], 210.0, 0.08, seconds);
     let (babble_a, babble_c) = (babble(4, 0.012, seconds), babble(3, 0.015, seconds));
-    let mut interleaved = Vec::with_capacity(2 * agent.len());
-    for i in 0..agent.len() {
-        interleaved.push(agent[i] + babble_a[i]);
-        interleaved.push(customer[i] + babble_c[i]);
-    }
+    let interleaved = stereo(
+        agent.len(),
+        |i| agent[i] + babble_a[i],
+        |i| customer[i] + babble_c[i],
+    );
     let layout = Layout::Stereo { agent_channel: 0 };
     let reference = analyse(&interleaved, 2, layout, 4096);
     let a = agent_segments(&reference);
