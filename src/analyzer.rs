@@ -92,6 +92,7 @@ impl PartyAnalyzer {
                 lookahead_s: crate::live::DECISION_LAG_S,
                 ..config.vad.clone()
             })
+            .keeping_cut_short_frames()
         });
         let rate = RateSettings::default();
         let voicing = VoicingFill::new(rate.voicing_radius_frames, !rate.require_active);

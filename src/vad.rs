@@ -202,6 +202,8 @@ struct Held {
     smoothed_db: f32,
     /// The other party's smoothed level at this frame (two channels), else NaN.
     other_smoothed_db: f32,
+    /// The smoothing window is cut short by an end of the input.
+    cut_short: bool,
 }
 
 /// Streaming voice activity detector for one channel.
@@ -264,6 +266,9 @@ pub struct VoiceActivity {
     other_speech_level_db: Option<f32>,
     /// [`VoiceActivity::measure_line_offset_db`] for the frame being decided.
     line_offset_db: f32,
+    /// Frames smoothed over a window cut short by an end of the input may be core speech
+    /// in babble (see [`VoiceActivity::keeping_cut_short_frames`]).
+    cut_short_core_in_babble: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -337,7 +342,17 @@ impl VoiceActivity {
             speech_means: VecDeque::with_capacity(SPEECH_SEGMENTS + 1),
             other_speech_level_db: None,
             line_offset_db: 0.0,
+            cut_short_core_in_babble: false,
         }
+    }
+
+    /// The same detector, but frames at the ends of the input may be core speech in babble
+    /// as anywhere else. The syllable counter wants this: an utterance that starts at the
+    /// first sample keeps its first syllable. The gap detector does not: there, a short
+    /// average of the background talkers at the start would read as a greeting at 0 s.
+    pub fn keeping_cut_short_frames(mut self) -> VoiceActivity {
+        self.cut_short_core_in_babble = true;
+        self
     }
 
     /// This party's speech level: the highest mean smoothed level of the core frames of one
@@ -417,6 +432,7 @@ impl VoiceActivity {
             frame,
             smoothed_db: f32::NAN,
             other_smoothed_db: f32::NAN,
+            cut_short: true,
         });
         self.powers.push_back(power);
         self.power_sum += power;
@@ -473,8 +489,10 @@ impl VoiceActivity {
 
     fn set_smoothed(&mut self, db: f32) {
         let index = self.smoothed_count;
+        let full_window = self.powers.len() > 2 * self.half;
         if let Some(h) = self.held_mut(index) {
             h.smoothed_db = db;
+            h.cut_short = !full_window;
         }
         // Digital silence (dropouts, gated lines) says nothing about the kind of noise: the
         // spread skips it, so a babble channel with a few zeroed stretches is still babble.
@@ -484,7 +502,6 @@ impl VoiceActivity {
         // fewer frames, so a moment of quiet (every background talker pausing at once in
         // the first 0.1 s) reads as the noise's minimum for a whole window. They stay out
         // of the minima.
-        let full_window = self.powers.len() > 2 * self.half;
         if full_window {
             self.floor.push(index, db.max(ABSOLUTE_FLOOR_DB));
             if self.silent_in_window == 0 {
@@ -647,7 +664,11 @@ impl VoiceActivity {
         // background voices under the other's speech stay further below. NaN (one channel,
         // or the other's level not known yet) is never under.
         let under_other_speech = other_near - current.smoothed_db > c.segment_leak_range_db as f32;
-        let core = current.smoothed_db > core_threshold && !under_other;
+        // In babble, a frame smoothed over a window cut short by an end of the input is not
+        // core: its short average of the background talkers can pass the speaker-level
+        // threshold before the babble bar is known (a false greeting at 0.00 s).
+        let cut_short_babble = current.cut_short && babble >= 0.5 && !self.cut_short_core_in_babble;
+        let core = current.smoothed_db > core_threshold && !under_other && !cut_short_babble;
         // The background voices' level: frames not taken for speech that also lie under the
         // babble range of the speaker's level. A soft syllable or a pause inside speech
         // (frames near the level, when the floor has not yet seen the noise) stays out, so
@@ -1441,5 +1462,37 @@ mod tests {
         assert!(crosstalk_energy_db(-50.0, -20.0, 0.999) < -70.0);
         assert_eq!(crosstalk_energy_db(-50.0, -20.0, 0.0), -50.0);
         assert_eq!(crosstalk_energy_db(-20.0, -50.0, 0.99), -20.0);
+    }
+
+    #[test]
+    fn a_swell_of_babble_at_the_first_sample_is_not_a_greeting() {
+        // Babble (-36 dB, swinging 24 dB) that swells to -30 dB for the first 0.08 s; the
+        // agent (-20 dB) greets at 2 s. Smoothed over windows cut short by the start, the
+        // swell passes the speaker-level threshold before the babble bar is known. The gap
+        // detector does not take it for a greeting; the syllable path keeps such frames
+        // (`keeping_cut_short_frames`), and there the swell is a segment.
+        let bursts = [(2.0, 4.0), (6.0, 8.5)];
+        let fs = random_frames(1000, 5, |_, t, u| {
+            let mut power = if t < 0.08 {
+                db_to_power(-30.0 + 2.0 * u)
+            } else {
+                db_to_power(-36.0 - 20.0 + 24.0 * u)
+            };
+            if bursts.iter().any(|&(s, e)| t >= s && t < e) {
+                power += db_to_power(-20.0 + 4.0 * u - 2.0);
+            }
+            power
+        });
+        let segs = run(&fs);
+        assert_eq!(segs.len(), bursts.len(), "{segs:?}");
+        assert!((segs[0].0 - 2.0).abs() < 0.3, "{segs:?}");
+        let mut keeping = VoiceActivity::new(&config()).keeping_cut_short_frames();
+        for &f in &fs {
+            keeping.push(f, |_| {});
+        }
+        keeping.finish(|_| {});
+        let kept = keeping.segments();
+        assert_eq!(kept.len(), bursts.len() + 1, "{kept:?}");
+        assert!(kept[0].0 < 0.01 && kept[0].1 < 1.0, "{kept:?}");
     }
 }
