@@ -129,6 +129,10 @@ pub struct VadConfig {
     /// In babble, a segment must somewhere come within this of the speaker's level, or it
     /// is a swell of the background voices, dB.
     pub babble_segment_range_db: f64,
+    /// In babble, a segment that somewhere rises this far above the background voices'
+    /// typical level (the median of `babble_noise_bar_db`) is speech, however far under the
+    /// speaker's level: a quieter second talker on a mixed line over faint babble, dB.
+    pub babble_segment_over_noise_db: f64,
     /// The speaker-level criterion never puts the threshold more than this above the noise
     /// floor (faint babble needs no more), dB.
     pub babble_cap_db: f64,
@@ -179,7 +183,7 @@ pub struct VadConfig {
 
 impl VadConfig {
     /// Allowed range of each setting: (key, value, lowest, highest).
-    fn ranges(&self) -> [(&'static str, f64, f64, f64); 28] {
+    fn ranges(&self) -> [(&'static str, f64, f64, f64); 29] {
         [
             (
                 "vad.line_offset_max_db",
@@ -238,6 +242,12 @@ impl VadConfig {
                 self.babble_segment_range_db,
                 0.0,
                 120.0,
+            ),
+            (
+                "vad.babble_segment_over_noise_db",
+                self.babble_segment_over_noise_db,
+                0.0,
+                200.0,
             ),
             ("vad.babble_cap_db", self.babble_cap_db, 0.0, 120.0),
             (
@@ -339,6 +349,7 @@ impl Default for VadConfig {
             babble_pad_end_s: 0.1,
             babble_range_db: 14.0,
             babble_segment_range_db: 12.0,
+            babble_segment_over_noise_db: 20.0,
             babble_cap_db: 30.0,
             babble_noise_cap_db: 14.0,
             babble_noise_bar_db: 6.0,

@@ -692,9 +692,14 @@ impl VoiceActivity {
         }
         // In babble, a segment must somewhere come within `babble_segment_range_db` of the
         // speaker's level: a swell of the background voices passes the core threshold for a
-        // moment but never gets that close.
-        let near_level =
-            babble < 0.5 || current.smoothed_db >= level - c.babble_segment_range_db as f32;
+        // moment but never gets that close. Or it rises `babble_segment_over_noise_db` over
+        // the background voices' typical level, which their swells never do: on a mixed
+        // line over faint babble, a customer 14 dB under the agent's loudest is speech.
+        let over_noise = noise_median
+            .is_some_and(|m| current.smoothed_db >= m + c.babble_segment_over_noise_db as f32);
+        let near_level = babble < 0.5
+            || current.smoothed_db >= level - c.babble_segment_range_db as f32
+            || over_noise;
 
         if core {
             match &mut self.open {
@@ -1297,6 +1302,46 @@ mod tests {
             },
         );
         assert!(off.len() > bursts.len(), "{off:?}");
+    }
+
+    #[test]
+    fn a_quieter_second_talker_over_faint_babble_is_kept() {
+        // A mixed line: the agent (-20 dB) and, between its turns, a customer 15 dB quieter
+        // (-35 dB), over faint babble (-55 dB, swinging 24 dB). The customer never comes
+        // within 12 dB of the agent's level, but rises far above the babble: speech.
+        let agent = every(8.0, 5, 1.0, 2.0);
+        let customer = every(8.0, 5, 4.5, 2.0);
+        let talk: Vec<(f64, f64)> = agent.iter().chain(&customer).copied().collect();
+        let fs: Vec<Frame> = talker_over_babble(41.0, -20.0, -55.0, &agent, &[], -75.0)
+            .into_iter()
+            .map(|f| {
+                let speaks = customer
+                    .iter()
+                    .any(|&(s, e)| f.start_s >= s && f.start_s < e);
+                Frame {
+                    energy_db: if speaks {
+                        power_to_db(db_to_power(f.energy_db) + db_to_power(-35.0))
+                    } else {
+                        f.energy_db
+                    },
+                    ..f
+                }
+            })
+            .collect();
+        let mut segs = run(&fs);
+        segs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut expected = talk.clone();
+        expected.sort_by(|a, b| a.0.total_cmp(&b.0));
+        assert_one_segment_per_burst(&segs, &expected);
+        // Without the rule the customer's turns are taken for swells of the babble.
+        let off = run_with(
+            &fs,
+            VadConfig {
+                babble_segment_over_noise_db: 200.0,
+                ..config()
+            },
+        );
+        assert_eq!(off.len(), agent.len(), "{off:?}");
     }
 
     type Spans = Vec<(f64, f64)>;
