@@ -133,6 +133,10 @@ pub struct VadConfig {
     /// typical level (the median of `babble_noise_bar_db`) is speech, however far under the
     /// speaker's level: a quieter second talker on a mixed line over faint babble, dB.
     pub babble_segment_over_noise_db: f64,
+    /// In babble, core frames that never came near the speaker's level and then pause
+    /// longer than this are a swell of the background voices, not the start of the speech
+    /// after the pause, seconds.
+    pub babble_onset_pause_s: f64,
     /// The speaker-level criterion never puts the threshold more than this above the noise
     /// floor (faint babble needs no more), dB.
     pub babble_cap_db: f64,
@@ -183,7 +187,7 @@ pub struct VadConfig {
 
 impl VadConfig {
     /// Allowed range of each setting: (key, value, lowest, highest).
-    fn ranges(&self) -> [(&'static str, f64, f64, f64); 29] {
+    fn ranges(&self) -> [(&'static str, f64, f64, f64); 30] {
         [
             (
                 "vad.line_offset_max_db",
@@ -227,6 +231,12 @@ impl VadConfig {
             ("vad.edge_db", self.edge_db, 0.0, 60.0),
             ("vad.edge_search_s", self.edge_search_s, 0.0, 0.6),
             ("vad.edge_dip_s", self.edge_dip_s, 0.0, 0.6),
+            (
+                "vad.babble_onset_pause_s",
+                self.babble_onset_pause_s,
+                0.0,
+                60.0,
+            ),
             ("vad.edge_range_db", self.edge_range_db, 0.0, 120.0),
             ("vad.lookahead_s", self.lookahead_s, 0.0, 10.0),
             ("vad.babble_window_s", self.babble_window_s, 0.1, 600.0),
@@ -350,6 +360,7 @@ impl Default for VadConfig {
             babble_range_db: 14.0,
             babble_segment_range_db: 12.0,
             babble_segment_over_noise_db: 20.0,
+            babble_onset_pause_s: 0.4,
             babble_cap_db: 30.0,
             babble_noise_cap_db: 14.0,
             babble_noise_bar_db: 6.0,

@@ -252,6 +252,8 @@ pub struct VoiceActivity {
     /// Maximum of the babble spread over the hold window.
     spread_peak: SlidingExtreme,
     hold_frames: u64,
+    /// `babble_onset_pause_s` in frames.
+    onset_pause_frames: u64,
     /// Maximum of the other party's smoothed level within `leak_frames` of the frame decided.
     other_near: SlidingExtreme,
     leak_frames: u64,
@@ -339,6 +341,7 @@ impl VoiceActivity {
             other_near: SlidingExtreme::new(true),
             // The other party's smoothed level must be known `leak_frames` ahead.
             leak_frames: frames(config.leak_window_s).min(lookahead - half - 1) as u64,
+            onset_pause_frames: (config.babble_onset_pause_s / HOP_S).round().max(0.0) as u64,
             hold_frames: (config.babble_hold_s / HOP_S).round().max(0.0) as u64,
             silent_frames: VecDeque::new(),
             quiet_dips: VecDeque::new(),
@@ -702,8 +705,15 @@ impl VoiceActivity {
             || over_noise;
 
         if core {
+            // In babble, core frames that never came near the speaker's level and then
+            // paused longer than `babble_onset_pause_s` (a swell of the background voices
+            // before the agent's first words) are not joined to the speech after the pause:
+            // the segment starts again, and the swell alone is dropped when it closes.
+            let after_babble_swell = self.open.is_some_and(|o| {
+                babble >= 0.5 && !o.reached_level && n > o.last_core_index + self.onset_pause_frames
+            });
             match &mut self.open {
-                Some(o) => {
+                Some(o) if !after_babble_swell => {
                     o.last_core_index = n;
                     o.last_active_end_s = o.last_active_end_s.max(current.frame.end_s);
                     o.reached_level |= near_level;
@@ -711,7 +721,7 @@ impl VoiceActivity {
                     o.under_frames += u64::from(under_other_speech);
                     o.core_db_sum += current.smoothed_db as f64;
                 }
-                None => {
+                _ => {
                     let start_s = self.refined_start(n, core_threshold, edge_threshold);
                     self.open = Some(OpenSegment {
                         start_s,
@@ -1342,6 +1352,44 @@ mod tests {
             },
         );
         assert_eq!(off.len(), agent.len(), "{off:?}");
+    }
+
+    #[test]
+    fn a_swell_of_babble_before_the_greeting_is_not_its_start() {
+        // Babble 25 dB under the agent (-20 dB) swells for 0.3 s to 13 dB under it, past
+        // the core threshold but never near the agent's level; the agent greets at 2 s.
+        // Half a second between the swell and the greeting: the hangover would join them,
+        // but the swell does not start the greeting. A 0.3 s pause is a pause inside the
+        // speech: the soft start stays.
+        let bursts = [(2.0, 4.0), (6.0, 8.0)];
+        let with_swell = |pause_s: f64| -> Vec<Frame> {
+            let swell = (1.7 - pause_s, 2.0 - pause_s);
+            talker_over_babble(10.0, -20.0, -45.0, &bursts, &[], -60.0)
+                .into_iter()
+                .map(|f| Frame {
+                    energy_db: if f.start_s >= swell.0 && f.start_s < swell.1 {
+                        power_to_db(db_to_power(f.energy_db) + db_to_power(-33.0))
+                    } else {
+                        f.energy_db
+                    },
+                    ..f
+                })
+                .collect()
+        };
+        let fs = with_swell(0.5);
+        let segs = run(&fs);
+        assert_eq!(segs.len(), bursts.len(), "{segs:?}");
+        assert!((segs[0].0 - 2.0).abs() < 0.1, "{segs:?}");
+        let off = run_with(
+            &fs,
+            VadConfig {
+                babble_onset_pause_s: 60.0,
+                ..config()
+            },
+        );
+        assert!(off[0].0 < 1.5, "{off:?}");
+        let soft_start = run(&with_swell(0.3));
+        assert!(soft_start[0].0 < 1.5, "{soft_start:?}");
     }
 
     type Spans = Vec<(f64, f64)>;
