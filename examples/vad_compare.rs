@@ -248,7 +248,9 @@ fn main() -> anyhow::Result<()> {
         })?,
     };
     let config = Config::default();
-    let mut truth = calls::load_truth(&dir)?;
+    let mut truth = calls::load_truth(&dir, |path, why| {
+        eprintln!("vad_compare: {}: {why}; skipped", path.display())
+    })?;
     // "odd" / "even": calls whose number (the digits of the name) is odd / even.
     if !half.is_empty() {
         calls::split(&mut truth, &half)?;

@@ -10,6 +10,7 @@ use clap::Args;
 use rayon::prelude::*;
 
 use agentvoice::audio::MonoRole;
+use agentvoice::eval::audibility;
 use agentvoice::eval::calls::{self, ScoreSettings};
 use agentvoice::pipeline::{self, AnalysisOptions};
 use agentvoice::report::export;
@@ -32,10 +33,18 @@ pub struct EvalCallsArgs {
     /// Score only the calls with odd or even numbers (tune on one half, check the other).
     #[arg(long, default_value = "all", value_parser = ["all", "odd", "even"])]
     split: String,
+    /// Also list each long gap got wrong, with how far the line's sound rose over its noise
+    /// at the truth's boundaries (is the truth audible at all?).
+    #[arg(long)]
+    misses: bool,
 }
 
 pub fn run(args: EvalCallsArgs) -> anyhow::Result<ExitCode> {
-    let mut truth = calls::load_truth(&args.truth_dir)?;
+    let mut skipped = 0usize;
+    let mut truth = calls::load_truth(&args.truth_dir, |path, why| {
+        eprintln!("agentvoice: {}: {why}; skipped", path.display());
+        skipped += 1;
+    })?;
     calls::split(&mut truth, &args.split)?;
     let results: BTreeMap<String, serde_json::Value> = match &args.results {
         Some(path) => calls::load_results(path)?,
@@ -79,5 +88,134 @@ pub fn run(args: EvalCallsArgs) -> anyhow::Result<ExitCode> {
         half => format!("{} ({half} calls)", args.truth_dir.display()),
     };
     print!("{}", calls::format_tables(&scores, &label));
-    Ok(ExitCode::SUCCESS)
+    if args.misses {
+        let settings = ScoreSettings::default();
+        let misses = calls::gap_misses(&truth, &results, &settings);
+        print!(
+            "{}",
+            format_misses(&args.truth_dir, &truth, &misses, &settings)
+        );
+    }
+    // The figures stand for the calls read; a skipped truth file makes the run partial.
+    Ok(if skipped > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// A sound stands this far over the line's noise, dB.
+const SOUND_MARGIN_DB: f32 = 6.0;
+/// How far before a gap's start (after its end) the last (first) sound is looked for, s.
+const SOUND_SEARCH_S: f64 = 1.0;
+
+/// One line per gap got wrong, with the sound around the truth's boundaries.
+fn format_misses(
+    dir: &std::path::Path,
+    truth: &[calls::TruthCall],
+    misses: &[calls::GapMiss],
+    s: &ScoreSettings,
+) -> String {
+    use std::fmt::Write;
+    let mut out = format!(
+        "\nLong gaps got wrong: {} (truth not matched within {} s at both ends, or a false \
+         gap). The line's noise is the median band energy inside the true gap; a sound stands \
+         {SOUND_MARGIN_DB} dB over it.\n",
+        misses.len(),
+        s.tol_s
+    );
+    for call in truth {
+        let mine: Vec<&calls::GapMiss> = misses.iter().filter(|m| m.call == call.name).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let windows: Vec<[f64; 2]> = mine
+            .iter()
+            .filter_map(|m| m.truth)
+            .map(|g| [g[0] - SOUND_SEARCH_S, g[1] + SOUND_SEARCH_S])
+            .collect();
+        let energies = if windows.is_empty() {
+            Ok(Vec::new())
+        } else {
+            audibility::band_energy_in(&dir.join(call.file()), &windows)
+        };
+        let stereo = call.kind() == "stereo";
+        for m in mine {
+            let _ = write!(out, "  {}", m.call);
+            let Some(g) = m.truth else {
+                if let Some(d) = m.detected {
+                    let _ = writeln!(out, "  false gap {:.2}-{:.2} s", d[0], d[1]);
+                }
+                continue;
+            };
+            let _ = write!(out, "  truth {:.2}-{:.2} s", g[0], g[1]);
+            match m.detected {
+                Some(d) => {
+                    let _ = write!(
+                        out,
+                        "  detected {:.2}-{:.2} s (start {:+.2}, end {:+.2})",
+                        d[0],
+                        d[1],
+                        d[0] - g[0],
+                        d[1] - g[1]
+                    );
+                }
+                None => out.push_str("  no detected long gap"),
+            }
+            let energies = match &energies {
+                Ok(e) => e,
+                Err(e) => {
+                    let _ = writeln!(out, "; audio: {e}");
+                    continue;
+                }
+            };
+            let channel_of = |role: &Option<String>| match (stereo, role.as_deref()) {
+                (true, Some("customer")) => 1,
+                _ => 0,
+            };
+            let inside = [g[0] + 0.3, g[1] - 0.3];
+            let before = energies.get(channel_of(&m.roles[0]));
+            if let (Some(role), Some(frames)) = (&m.roles[0], before) {
+                if let Some(noise) = audibility::noise_db(frames, inside) {
+                    let until = m.detected.map_or(g[0], |d| d[0].max(g[0]));
+                    let span = [g[0] - SOUND_SEARCH_S, until];
+                    match audibility::last_sound_s(frames, span, noise, SOUND_MARGIN_DB) {
+                        Some(t) => {
+                            let _ = write!(
+                                out,
+                                "; {role} ends {:.2} s, last sound {t:.2} s ({:+.2})",
+                                g[0],
+                                t - g[0]
+                            );
+                        }
+                        None => {
+                            let _ = write!(out, "; {role} ends {:.2} s, no sound before", g[0]);
+                        }
+                    }
+                }
+            }
+            let after = energies.get(channel_of(&m.roles[1]));
+            if let (Some(role), Some(frames)) = (&m.roles[1], after) {
+                if let Some(noise) = audibility::noise_db(frames, inside) {
+                    let from = m.detected.map_or(g[1], |d| d[1].min(g[1]));
+                    let span = [from, g[1] + SOUND_SEARCH_S];
+                    match audibility::first_sound_s(frames, span, noise, SOUND_MARGIN_DB) {
+                        Some(t) => {
+                            let _ = write!(
+                                out,
+                                "; {role} starts {:.2} s, first sound {t:.2} s ({:+.2})",
+                                g[1],
+                                t - g[1]
+                            );
+                        }
+                        None => {
+                            let _ = write!(out, "; {role} starts {:.2} s, no sound after", g[1]);
+                        }
+                    }
+                }
+            }
+            out.push('\n');
+        }
+    }
+    out
 }

@@ -86,7 +86,9 @@ pub fn truth_folder(dir: &Path) -> PathBuf {
 }
 
 /// Reads every truth JSON (with `kind` and `target`) of a folder, sorted by file name.
-pub fn load_truth(dir: &Path) -> Result<Vec<TruthCall>> {
+/// A file that cannot be read, is not JSON or lacks those keys is passed to `on_skip`
+/// with the reason, and the others are read.
+pub fn load_truth(dir: &Path, mut on_skip: impl FnMut(&Path, &str)) -> Result<Vec<TruthCall>> {
     let tdir = truth_folder(dir);
     let entries =
         std::fs::read_dir(&tdir).map_err(|e| Error::Config(format!("{}: {e}", tdir.display())))?;
@@ -97,13 +99,23 @@ pub fn load_truth(dir: &Path) -> Result<Vec<TruthCall>> {
     paths.sort();
     let mut out: Vec<TruthCall> = Vec::new();
     for p in paths {
-        let Ok(text) = std::fs::read_to_string(&p) else {
-            continue;
+        let text = match std::fs::read_to_string(&p) {
+            Ok(text) => text,
+            Err(e) => {
+                on_skip(&p, &format!("cannot read: {e}"));
+                continue;
+            }
         };
-        let Ok(t) = serde_json::from_str::<Value>(&text) else {
-            continue;
+        let t = match serde_json::from_str::<Value>(&text) {
+            Ok(t) => t,
+            Err(e) => {
+                on_skip(&p, &format!("not JSON: {e}"));
+                continue;
+            }
         };
-        if t.get("target").is_some() && t.get("kind").is_some() {
+        if t.get("target").is_none() || t.get("kind").is_none() {
+            on_skip(&p, "no `kind` and `target`: not a call's truth");
+        } else {
             let fname = p.file_name().and_then(|f| f.to_str()).unwrap_or("");
             let name = stem(t["file"].as_str().unwrap_or(fname));
             match out.iter_mut().find(|c| c.name == name) {
@@ -379,6 +391,92 @@ fn match_spans(det: &[[f64; 2]], truth: &[[f64; 2]], tol: f64) -> Vec<([f64; 2],
         }
     }
     pairs
+}
+
+/// A long gap of the truth that no detected gap matched, or a detected gap that matched
+/// none of the truth's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GapMiss {
+    /// The call's name.
+    pub call: String,
+    /// The true gap, `[start_s, end_s]` (`None` for a false detection).
+    pub truth: Option<[f64; 2]>,
+    /// The detected gap overlapping it most (`None` when none overlaps).
+    pub detected: Option<[f64; 2]>,
+    /// On a true gap: the truth's role (`agent` or `customer`) whose utterance ends where
+    /// the gap starts and the one whose utterance starts where it ends, if any.
+    pub roles: [Option<String>; 2],
+}
+
+/// The gaps each call got wrong: the truth's long gaps no detected gap matched (within
+/// `tol_s` at both ends, one to one, as [`score`] matches them) and the detected long gaps
+/// that matched no true one, in call order.
+pub fn gap_misses(
+    truth: &[TruthCall],
+    results: &BTreeMap<String, Value>,
+    s: &ScoreSettings,
+) -> Vec<GapMiss> {
+    let mut out = Vec::new();
+    for call in truth {
+        let Some(r) = results.get(&call.name) else {
+            continue;
+        };
+        if failed(r).is_some() {
+            continue;
+        }
+        let Some(det) = valid_spans(get(r, "silence.long_gaps")) else {
+            continue;
+        };
+        let long = |g: &[f64; 2]| g[1] - g[0] >= s.min_gap_s - 1e-9;
+        let tru: Vec<[f64; 2]> = spans_of(&call.truth["target"]["long_gaps"])
+            .into_iter()
+            .filter(long)
+            .collect();
+        let dg: Vec<[f64; 2]> = det.into_iter().filter(long).collect();
+        let pairs = match_spans(&dg, &tru, s.tol_s);
+        let overlap = |a: &[f64; 2], b: &[f64; 2]| a[1].min(b[1]) - a[0].max(b[0]);
+        for g in tru.iter().filter(|g| !pairs.iter().any(|p| p.1 == **g)) {
+            let detected = dg
+                .iter()
+                .filter(|d| overlap(d, g) > 0.0)
+                .max_by(|a, b| overlap(a, g).total_cmp(&overlap(b, g)))
+                .copied();
+            out.push(GapMiss {
+                call: call.name.clone(),
+                truth: Some(*g),
+                detected,
+                roles: [
+                    utterance_role(&call.truth, "end", g[0]),
+                    utterance_role(&call.truth, "start", g[1]),
+                ],
+            });
+        }
+        for d in dg.iter().filter(|d| !pairs.iter().any(|p| p.0 == **d)) {
+            // A detected gap beside a missed true one is reported with that one.
+            if tru.iter().any(|g| overlap(d, g) > 0.0) {
+                continue;
+            }
+            out.push(GapMiss {
+                call: call.name.clone(),
+                truth: None,
+                detected: Some(*d),
+                roles: [None, None],
+            });
+        }
+    }
+    out
+}
+
+/// The role (`agent`, `customer`) of the truth's utterance whose `edge` (`start` or `end`)
+/// lies within 0.05 s of `at_s`.
+fn utterance_role(truth: &Value, edge: &str, at_s: f64) -> Option<String> {
+    ["agent", "customer"].into_iter().find_map(|role| {
+        let utterances = truth.get(role)?.get("utterances")?.as_array()?;
+        utterances
+            .iter()
+            .any(|u| u[edge].as_f64().is_some_and(|x| (x - at_s).abs() <= 0.05))
+            .then(|| role.to_string())
+    })
 }
 
 fn isclose(a: f64, b: f64) -> bool {
@@ -1040,5 +1138,52 @@ mod tests {
         let fa = sc.frame_agent.map_or(0.0, |x| x.f1);
         assert!((fa - 2.0 * 100.0 / (100.0 + 500.0)).abs() < 1e-9, "{fa}");
         assert_eq!(sc.greeting.map(|g| g.agreement), Some(0.0));
+    }
+
+    #[test]
+    fn gap_misses_name_the_unmatched_gaps_and_the_roles_around_them() {
+        // Three true gaps: the first matched, the second detected 0.4 s early, the third
+        // not detected; and one false gap.
+        let truth = vec![TruthCall {
+            name: "c1".into(),
+            truth: json!({
+                "kind": "stereo", "file": "c1.wav",
+                "agent": {"utterances": [{"start": 0.5, "end": 2.0}, {"start": 12.0, "end": 14.0},
+                                         {"start": 17.0, "end": 19.0}]},
+                "customer": {"utterances": [{"start": 5.0, "end": 9.0}]},
+                "target": {"long_gaps": [[2.0, 5.0], [9.0, 12.0], [14.0, 17.0]]}
+            }),
+        }];
+        let mut res = BTreeMap::new();
+        res.insert(
+            "c1".to_string(),
+            json!({"file": "c1.wav",
+                   "silence": {"long_gaps": [[2.05, 4.95], [8.6, 12.0], [20.0, 23.0]]}}),
+        );
+        let misses = gap_misses(&truth, &res, &ScoreSettings::default());
+        let role = |r: &str| Some(r.to_string());
+        assert_eq!(
+            misses,
+            vec![
+                GapMiss {
+                    call: "c1".into(),
+                    truth: Some([9.0, 12.0]),
+                    detected: Some([8.6, 12.0]),
+                    roles: [role("customer"), role("agent")],
+                },
+                GapMiss {
+                    call: "c1".into(),
+                    truth: Some([14.0, 17.0]),
+                    detected: None,
+                    roles: [role("agent"), role("agent")],
+                },
+                GapMiss {
+                    call: "c1".into(),
+                    truth: None,
+                    detected: Some([20.0, 23.0]),
+                    roles: [None, None],
+                },
+            ]
+        );
     }
 }

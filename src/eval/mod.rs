@@ -3,6 +3,7 @@
 //! Shared here: a tab-separated manifest reader and the error statistics every
 //! evaluation prints.
 
+pub mod audibility;
 pub mod calls;
 pub mod rate;
 

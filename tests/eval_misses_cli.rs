@@ -1,0 +1,102 @@
+//! `eval calls --misses`: each long gap got wrong is listed with the sound around the
+//! truth's boundaries, so a truth that ends after any audible sound is told from a
+//! detector's miss.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+
+/// An agent-only call at 16 kHz: a harmonic voice from 1 to 3 s and from 6 to 9 s over
+/// faint white noise.
+fn write_call(path: &Path) {
+    let rate = 16_000u32;
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).expect("create wav");
+    let mut state = 3u32;
+    for i in 0..(rate as usize * 10) {
+        let t = i as f64 / rate as f64;
+        state = state.wrapping_mul(1664525).wrapping_add(1013904223);
+        let noise = (state as f64 / u32::MAX as f64 - 0.5) * 0.002;
+        let on = (1.0..3.0).contains(&t) || (6.0..9.0).contains(&t);
+        let voice = if on {
+            (1..6)
+                .map(|h| (2.0 * std::f64::consts::PI * 140.0 * h as f64 * t).sin() / h as f64)
+                .sum::<f64>()
+                * 0.1
+                * (std::f64::consts::PI * 4.0 * t).sin().abs()
+        } else {
+            0.0
+        };
+        w.write_sample(((voice + noise) * 32767.0) as i16)
+            .expect("write wav");
+    }
+    w.finalize().expect("finish wav");
+}
+
+#[test]
+fn a_truth_that_ends_after_the_last_sound_is_shown_as_such() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_call(&dir.path().join("c1.wav"));
+    std::fs::create_dir(dir.path().join("truth")).expect("truth dir");
+    // The truth says the first utterance ends at 3.5 s, half a second after its sound.
+    let truth = serde_json::json!({
+        "kind": "agent_only", "file": "c1.wav", "duration_s": 10.0,
+        "greeting_latency_s": 1.0,
+        "agent": {"utterances": [{"start": 1.0, "end": 3.5}, {"start": 6.0, "end": 9.0}]},
+        "target": {"segments": [[1.0, 3.5], [6.0, 9.0]], "long_gaps": [[3.5, 6.0]]}
+    });
+    std::fs::write(dir.path().join("truth/c1.json"), truth.to_string()).expect("truth");
+    let out = Command::cargo_bin("agentvoice")
+        .expect("binary")
+        .args(["eval", "calls", "--misses"])
+        .arg(dir.path())
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.contains("truth 3.50-6.00 s"))
+        .unwrap_or_else(|| panic!("no miss listed:\n{text}"));
+    // The last sound is the voice's end at 3.0 s (within a frame or two), 0.5 s before.
+    let last: f64 = line
+        .split("last sound ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no last sound: {line}"));
+    assert!((last - 3.0).abs() <= 0.03, "{line}");
+    assert!(line.contains("agent starts 6.00 s"), "{line}");
+}
+
+#[test]
+fn a_broken_truth_file_is_named_and_the_others_are_scored() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_call(&dir.path().join("c1.wav"));
+    std::fs::create_dir(dir.path().join("truth")).expect("truth dir");
+    let truth = serde_json::json!({
+        "kind": "agent_only", "file": "c1.wav", "duration_s": 10.0,
+        "target": {"segments": [[1.0, 3.0], [6.0, 9.0]], "long_gaps": [[3.0, 6.0]]}
+    });
+    std::fs::write(dir.path().join("truth/c1.json"), truth.to_string()).expect("truth");
+    std::fs::write(dir.path().join("truth/c2.json"), "{\"kind\": ").expect("broken");
+    let out = Command::cargo_bin("agentvoice")
+        .expect("binary")
+        .args(["eval", "calls"])
+        .arg(dir.path())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("c2.json: not JSON"), "{err}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("1 calls scored"),
+        "{out:?}"
+    );
+}
