@@ -130,8 +130,9 @@ pub struct VadConfig {
     /// is a swell of the background voices, dB.
     pub babble_segment_range_db: f64,
     /// In babble, a segment that somewhere rises this far above the background voices'
-    /// typical level (the median of `babble_noise_bar_db`) is speech, however far under the
-    /// speaker's level: a quieter second talker on a mixed line over faint babble, dB.
+    /// typical level (the median that `babble_noise_bar_db` also starts from) is speech,
+    /// however far under the speaker's level: a quieter second talker on a mixed line over
+    /// faint babble, dB.
     pub babble_segment_over_noise_db: f64,
     /// In babble, core frames that never came near the speaker's level and then pause
     /// longer than this are a swell of the background voices, not the start of the speech
