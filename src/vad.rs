@@ -1045,6 +1045,25 @@ mod tests {
         })
     }
 
+    /// `frames` with a sound at `level_db` added (in power) to those that start inside one
+    /// of `spans`.
+    fn adding(frames: Vec<Frame>, spans: &[(f64, f64)], level_db: f32) -> Vec<Frame> {
+        frames
+            .into_iter()
+            .map(|f| {
+                let inside = spans.iter().any(|&(s, e)| f.start_s >= s && f.start_s < e);
+                Frame {
+                    energy_db: if inside {
+                        power_to_db(db_to_power(f.energy_db) + db_to_power(level_db))
+                    } else {
+                        f.energy_db
+                    },
+                    ..f
+                }
+            })
+            .collect()
+    }
+
     /// Frame `index` (10 ms each) with this band power and no voicing.
     fn frame_of_power(index: u64, power: f64) -> Frame {
         let t = index as f64 * HOP_S;
@@ -1306,20 +1325,11 @@ mod tests {
         let swells: Vec<(f64, f64)> = (1..6)
             .map(|k| (4.0 + 6.0 * k as f64, 4.4 + 6.0 * k as f64))
             .collect();
-        let fs: Vec<Frame> = talker_over_babble(36.0, -20.0, -45.0, &bursts, &[], -60.0)
-            .into_iter()
-            .map(|f| {
-                let swell = swells.iter().any(|&(s, e)| f.start_s >= s && f.start_s < e);
-                Frame {
-                    energy_db: if swell {
-                        power_to_db(db_to_power(f.energy_db) + db_to_power(-33.5))
-                    } else {
-                        f.energy_db
-                    },
-                    ..f
-                }
-            })
-            .collect();
+        let fs = adding(
+            talker_over_babble(36.0, -20.0, -45.0, &bursts, &[], -60.0),
+            &swells,
+            -33.5,
+        );
         let segs = run(&fs);
         assert_one_segment_per_burst(&segs, &bursts);
         // The same swells are segments when the segment rule is off.
@@ -1341,22 +1351,11 @@ mod tests {
         let agent = every(8.0, 5, 1.0, 2.0);
         let customer = every(8.0, 5, 4.5, 2.0);
 
-        let fs: Vec<Frame> = talker_over_babble(41.0, -20.0, -55.0, &agent, &[], -75.0)
-            .into_iter()
-            .map(|f| {
-                let speaks = customer
-                    .iter()
-                    .any(|&(s, e)| f.start_s >= s && f.start_s < e);
-                Frame {
-                    energy_db: if speaks {
-                        power_to_db(db_to_power(f.energy_db) + db_to_power(-35.0))
-                    } else {
-                        f.energy_db
-                    },
-                    ..f
-                }
-            })
-            .collect();
+        let fs = adding(
+            talker_over_babble(41.0, -20.0, -55.0, &agent, &[], -75.0),
+            &customer,
+            -35.0,
+        );
         let segs = run(&fs);
         let mut talk: Vec<(f64, f64)> = agent.iter().chain(&customer).copied().collect();
         talk.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -1382,17 +1381,11 @@ mod tests {
         let bursts = [(2.0, 4.0), (6.0, 8.0)];
         let with_swell = |pause_s: f64| -> Vec<Frame> {
             let swell = (1.7 - pause_s, 2.0 - pause_s);
-            talker_over_babble(10.0, -20.0, -45.0, &bursts, &[], -60.0)
-                .into_iter()
-                .map(|f| Frame {
-                    energy_db: if f.start_s >= swell.0 && f.start_s < swell.1 {
-                        power_to_db(db_to_power(f.energy_db) + db_to_power(-33.0))
-                    } else {
-                        f.energy_db
-                    },
-                    ..f
-                })
-                .collect()
+            adding(
+                talker_over_babble(10.0, -20.0, -45.0, &bursts, &[], -60.0),
+                &[swell],
+                -33.0,
+            )
         };
         let fs = with_swell(0.5);
         let segs = run(&fs);

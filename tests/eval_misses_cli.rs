@@ -38,25 +38,36 @@ fn write_call(path: &Path) {
     w.finalize().expect("finish wav");
 }
 
-#[test]
-fn a_truth_that_ends_after_the_last_sound_is_shown_as_such() {
+/// A folder with the call of [`write_call`] and `truth/c1.json` = `truth`.
+fn truth_folder(truth: serde_json::Value) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     write_call(&dir.path().join("c1.wav"));
     std::fs::create_dir(dir.path().join("truth")).expect("truth dir");
+    std::fs::write(dir.path().join("truth/c1.json"), truth.to_string()).expect("truth");
+    dir
+}
+
+/// Runs `agentvoice eval calls DIR` with `extra` arguments.
+fn eval_calls(dir: &Path, extra: &[&str]) -> std::process::Output {
+    Command::cargo_bin("agentvoice")
+        .expect("binary")
+        .args(["eval", "calls"])
+        .args(extra)
+        .arg(dir)
+        .output()
+        .expect("run")
+}
+
+#[test]
+fn a_truth_that_ends_after_the_last_sound_is_shown_as_such() {
     // The truth says the first utterance ends at 3.5 s, half a second after its sound.
-    let truth = serde_json::json!({
+    let dir = truth_folder(serde_json::json!({
         "kind": "agent_only", "file": "c1.wav", "duration_s": 10.0,
         "greeting_latency_s": 1.0,
         "agent": {"utterances": [{"start": 1.0, "end": 3.5}, {"start": 6.0, "end": 9.0}]},
         "target": {"segments": [[1.0, 3.5], [6.0, 9.0]], "long_gaps": [[3.5, 6.0]]}
-    });
-    std::fs::write(dir.path().join("truth/c1.json"), truth.to_string()).expect("truth");
-    let out = Command::cargo_bin("agentvoice")
-        .expect("binary")
-        .args(["eval", "calls", "--misses"])
-        .arg(dir.path())
-        .output()
-        .expect("run");
+    }));
+    let out = eval_calls(dir.path(), &["--misses"]);
     assert!(out.status.success(), "{out:?}");
     let text = String::from_utf8_lossy(&out.stdout);
     let line = text
@@ -76,21 +87,12 @@ fn a_truth_that_ends_after_the_last_sound_is_shown_as_such() {
 
 #[test]
 fn a_broken_truth_file_is_named_and_the_others_are_scored() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    write_call(&dir.path().join("c1.wav"));
-    std::fs::create_dir(dir.path().join("truth")).expect("truth dir");
-    let truth = serde_json::json!({
+    let dir = truth_folder(serde_json::json!({
         "kind": "agent_only", "file": "c1.wav", "duration_s": 10.0,
         "target": {"segments": [[1.0, 3.0], [6.0, 9.0]], "long_gaps": [[3.0, 6.0]]}
-    });
-    std::fs::write(dir.path().join("truth/c1.json"), truth.to_string()).expect("truth");
+    }));
     std::fs::write(dir.path().join("truth/c2.json"), "{\"kind\": ").expect("broken");
-    let out = Command::cargo_bin("agentvoice")
-        .expect("binary")
-        .args(["eval", "calls"])
-        .arg(dir.path())
-        .output()
-        .expect("run");
+    let out = eval_calls(dir.path(), &[]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");

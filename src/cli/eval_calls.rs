@@ -108,6 +108,8 @@ pub fn run(args: EvalCallsArgs) -> anyhow::Result<ExitCode> {
 const SOUND_MARGIN_DB: f32 = 6.0;
 /// How far before a gap's start (after its end) the last (first) sound is looked for, s.
 const SOUND_SEARCH_S: f64 = 1.0;
+/// [`audibility::last_sound_s`] or [`audibility::first_sound_s`].
+type SoundSearch = fn(&[audibility::EnergyFrame], [f64; 2], f32, f32) -> Option<f64>;
 
 /// One line per gap got wrong, with the sound around the truth's boundaries.
 fn format_misses(
@@ -169,50 +171,45 @@ fn format_misses(
                     continue;
                 }
             };
-            let channel_of = |role: &Option<String>| match (stereo, role.as_deref()) {
-                (true, Some("customer")) => 1,
-                _ => 0,
-            };
+            let channel_of = |role: &str| usize::from(stereo && role == "customer");
             let inside = [g[0] + 0.3, g[1] - 0.3];
-            let before = energies.get(channel_of(&m.roles[0]));
-            if let (Some(role), Some(frames)) = (&m.roles[0], before) {
-                if let Some(noise) = audibility::noise_db(frames, inside) {
-                    let until = m.detected.map_or(g[0], |d| d[0].max(g[0]));
-                    let span = [g[0] - SOUND_SEARCH_S, until];
-                    match audibility::last_sound_s(frames, span, noise, SOUND_MARGIN_DB) {
-                        Some(t) => {
-                            let _ = write!(
-                                out,
-                                "; {role} ends {:.2} s, last sound {t:.2} s ({:+.2})",
-                                g[0],
-                                t - g[0]
-                            );
-                        }
-                        None => {
-                            let _ = write!(out, "; {role} ends {:.2} s, no sound before", g[0]);
-                        }
-                    }
-                }
-            }
-            let after = energies.get(channel_of(&m.roles[1]));
-            if let (Some(role), Some(frames)) = (&m.roles[1], after) {
-                if let Some(noise) = audibility::noise_db(frames, inside) {
-                    let from = m.detected.map_or(g[1], |d| d[1].min(g[1]));
-                    let span = [from, g[1] + SOUND_SEARCH_S];
-                    match audibility::first_sound_s(frames, span, noise, SOUND_MARGIN_DB) {
-                        Some(t) => {
-                            let _ = write!(
-                                out,
-                                "; {role} starts {:.2} s, first sound {t:.2} s ({:+.2})",
-                                g[1],
-                                t - g[1]
-                            );
-                        }
-                        None => {
-                            let _ = write!(out, "; {role} starts {:.2} s, no sound after", g[1]);
-                        }
-                    }
-                }
+            // The speech before the gap: where its sound last stood over the noise (up to
+            // the detected gap's start, if later); the speech after: where it first did.
+            let before = m.detected.map_or(g[0], |d| d[0].max(g[0]));
+            let after = m.detected.map_or(g[1], |d| d[1].min(g[1]));
+            let edges: [(f64, &str, &str, [f64; 2], SoundSearch); 2] = [
+                (
+                    g[0],
+                    "ends",
+                    "before",
+                    [g[0] - SOUND_SEARCH_S, before],
+                    audibility::last_sound_s,
+                ),
+                (
+                    g[1],
+                    "starts",
+                    "after",
+                    [after, g[1] + SOUND_SEARCH_S],
+                    audibility::first_sound_s,
+                ),
+            ];
+            for (role, (edge_s, verb, side, span, search)) in m.roles.iter().zip(edges) {
+                let Some(role) = role else { continue };
+                let Some(frames) = energies.get(channel_of(role)) else {
+                    continue;
+                };
+                let Some(noise) = audibility::noise_db(frames, inside) else {
+                    continue;
+                };
+                let which = if side == "before" { "last" } else { "first" };
+                let _ = match search(frames, span, noise, SOUND_MARGIN_DB) {
+                    Some(t) => write!(
+                        out,
+                        "; {role} {verb} {edge_s:.2} s, {which} sound {t:.2} s ({:+.2})",
+                        t - edge_s
+                    ),
+                    None => write!(out, "; {role} {verb} {edge_s:.2} s, no sound {side}"),
+                };
             }
             out.push('\n');
         }

@@ -53,6 +53,18 @@ pub fn noise_db(frames: &[EnergyFrame], span_s: [f64; 2]) -> Option<f32> {
     Some(inside[inside.len() / 2])
 }
 
+/// The frames inside `span_s` whose energy lies more than `margin_db` over `noise_db`.
+fn sounds(
+    frames: &[EnergyFrame],
+    span_s: [f64; 2],
+    noise_db: f32,
+    margin_db: f32,
+) -> impl DoubleEndedIterator<Item = &EnergyFrame> {
+    frames
+        .iter()
+        .filter(move |f| f.0 >= span_s[0] && f.0 < span_s[1] && f.1 > noise_db + margin_db)
+}
+
 /// The end of the last frame inside `span_s` whose energy lies more than `margin_db` over
 /// `noise_db`, seconds.
 pub fn last_sound_s(
@@ -61,10 +73,8 @@ pub fn last_sound_s(
     noise_db: f32,
     margin_db: f32,
 ) -> Option<f64> {
-    frames
-        .iter()
-        .rev()
-        .find(|f| f.0 >= span_s[0] && f.0 < span_s[1] && f.1 > noise_db + margin_db)
+    sounds(frames, span_s, noise_db, margin_db)
+        .next_back()
         .map(|f| f.0 + HOP_S)
 }
 
@@ -76,9 +86,8 @@ pub fn first_sound_s(
     noise_db: f32,
     margin_db: f32,
 ) -> Option<f64> {
-    frames
-        .iter()
-        .find(|f| f.0 >= span_s[0] && f.0 < span_s[1] && f.1 > noise_db + margin_db)
+    sounds(frames, span_s, noise_db, margin_db)
+        .next()
         .map(|f| f.0)
 }
 

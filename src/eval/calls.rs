@@ -393,6 +393,28 @@ fn match_spans(det: &[[f64; 2]], truth: &[[f64; 2]], tol: f64) -> Vec<([f64; 2],
     pairs
 }
 
+/// A call's long gaps (at least `min_gap_s`): the truth's, the detected ones and the
+/// matched `(detected, true)` pairs.
+struct LongGaps {
+    tru: Vec<[f64; 2]>,
+    dg: Vec<[f64; 2]>,
+    pairs: Vec<([f64; 2], [f64; 2])>,
+}
+
+/// The long gaps of `truth` and of the result `r`, matched; `None` when the result has no
+/// gap list.
+fn long_gaps(truth: &Value, r: &Value, s: &ScoreSettings) -> Option<LongGaps> {
+    let det = valid_spans(get(r, "silence.long_gaps"))?;
+    let long = |g: &[f64; 2]| g[1] - g[0] >= s.min_gap_s - 1e-9;
+    let tru: Vec<[f64; 2]> = spans_of(&truth["target"]["long_gaps"])
+        .into_iter()
+        .filter(long)
+        .collect();
+    let dg: Vec<[f64; 2]> = det.into_iter().filter(long).collect();
+    let pairs = match_spans(&dg, &tru, s.tol_s);
+    Some(LongGaps { tru, dg, pairs })
+}
+
 /// A long gap of the truth that no detected gap matched, or a detected gap that matched
 /// none of the truth's.
 #[derive(Debug, Clone, PartialEq)]
@@ -424,16 +446,9 @@ pub fn gap_misses(
         if failed(r).is_some() {
             continue;
         }
-        let Some(det) = valid_spans(get(r, "silence.long_gaps")) else {
+        let Some(LongGaps { tru, dg, pairs }) = long_gaps(&call.truth, r, s) else {
             continue;
         };
-        let long = |g: &[f64; 2]| g[1] - g[0] >= s.min_gap_s - 1e-9;
-        let tru: Vec<[f64; 2]> = spans_of(&call.truth["target"]["long_gaps"])
-            .into_iter()
-            .filter(long)
-            .collect();
-        let dg: Vec<[f64; 2]> = det.into_iter().filter(long).collect();
-        let pairs = match_spans(&dg, &tru, s.tol_s);
         let overlap = |a: &[f64; 2], b: &[f64; 2]| a[1].min(b[1]) - a[0].max(b[0]);
         for g in tru.iter().filter(|g| !pairs.iter().any(|p| p.1 == **g)) {
             let detected = dg
@@ -736,14 +751,7 @@ pub fn score(truth: &[TruthCall], results: &BTreeMap<String, Value>, s: &ScoreSe
                 talk_rate.push((v, true_syllables / sp * 60.0));
             }
         }
-        if let Some(det) = valid_spans(get(r, "silence.long_gaps")) {
-            let long = |g: &[f64; 2]| g[1] - g[0] >= s.min_gap_s - 1e-9;
-            let tru: Vec<[f64; 2]> = spans_of(&tg["long_gaps"])
-                .into_iter()
-                .filter(long)
-                .collect();
-            let dg: Vec<[f64; 2]> = det.into_iter().filter(long).collect();
-            let pairs = match_spans(&dg, &tru, s.tol_s);
+        if let Some(LongGaps { tru, dg, pairs }) = long_gaps(t, r, s) {
             gap.calls += 1;
             gap.true_count += tru.len() as u64;
             gap.detected += dg.len() as u64;
