@@ -138,6 +138,11 @@ pub struct VadConfig {
     /// longer than this are a swell of the background voices, not the start of the speech
     /// after the pause, seconds.
     pub babble_onset_pause_s: f64,
+    /// In babble, a segment's end also extends over frames whose smoothed level stays this
+    /// far above the background voices' typical level (the median of `babble_noise_bar_db`):
+    /// a soft last phrase under the babble range of the speaker's level, yet steady above
+    /// the babble, is still the speaker's, dB.
+    pub babble_tail_over_noise_db: f64,
     /// The speaker-level criterion never puts the threshold more than this above the noise
     /// floor (faint babble needs no more), dB.
     pub babble_cap_db: f64,
@@ -188,7 +193,7 @@ pub struct VadConfig {
 
 impl VadConfig {
     /// Allowed range of each setting: (key, value, lowest, highest).
-    fn ranges(&self) -> [(&'static str, f64, f64, f64); 30] {
+    fn ranges(&self) -> [(&'static str, f64, f64, f64); 31] {
         [
             (
                 "vad.line_offset_max_db",
@@ -257,6 +262,12 @@ impl VadConfig {
             (
                 "vad.babble_segment_over_noise_db",
                 self.babble_segment_over_noise_db,
+                0.0,
+                200.0,
+            ),
+            (
+                "vad.babble_tail_over_noise_db",
+                self.babble_tail_over_noise_db,
                 0.0,
                 200.0,
             ),
@@ -362,6 +373,7 @@ impl Default for VadConfig {
             babble_segment_range_db: 12.0,
             babble_segment_over_noise_db: 20.0,
             babble_onset_pause_s: 0.4,
+            babble_tail_over_noise_db: 6.0,
             babble_cap_db: 30.0,
             babble_noise_cap_db: 14.0,
             babble_noise_bar_db: 6.0,
