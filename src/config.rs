@@ -139,9 +139,9 @@ pub struct VadConfig {
     /// after the pause, seconds.
     pub babble_onset_pause_s: f64,
     /// In babble, a segment's end also extends over frames whose smoothed level stays this
-    /// far above the background voices' typical level (the median of `babble_noise_bar_db`):
-    /// a soft last phrase under the babble range of the speaker's level, yet steady above
-    /// the babble, is still the speaker's, dB.
+    /// far above the lower quartile of the background voices' levels (the frames whose
+    /// median `babble_noise_bar_db` starts from): a soft last phrase under the babble range
+    /// of the speaker's level, yet steady above the babble, is still the speaker's, dB.
     pub babble_tail_over_noise_db: f64,
     /// The speaker-level criterion never puts the threshold more than this above the noise
     /// floor (faint babble needs no more), dB.
@@ -373,7 +373,7 @@ impl Default for VadConfig {
             babble_segment_range_db: 12.0,
             babble_segment_over_noise_db: 20.0,
             babble_onset_pause_s: 0.4,
-            babble_tail_over_noise_db: 6.0,
+            babble_tail_over_noise_db: 8.0,
             babble_cap_db: 30.0,
             babble_noise_cap_db: 14.0,
             babble_noise_bar_db: 6.0,

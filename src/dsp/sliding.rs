@@ -126,6 +126,24 @@ impl SlidingQuantile {
         self.values.is_empty()
     }
 
+    /// Any other quantile of the values kept (the centre of its bin, dB), by a scan of the
+    /// histogram (for a rare query); `None` when there are none.
+    pub fn quantile(&self, fraction: f64) -> Option<f32> {
+        let total = self.values.len();
+        if total == 0 {
+            return None;
+        }
+        let rank = ((total - 1) as f64 * fraction.clamp(0.0, 1.0)).round() as usize;
+        let mut below = 0;
+        for (bin, &count) in self.counts.iter().enumerate() {
+            below += count as usize;
+            if below > rank {
+                return Some(QUANTILE_MIN_DB + (bin as f32 + 0.5) * QUANTILE_BIN_DB);
+            }
+        }
+        None
+    }
+
     /// The quantile of the values kept (the centre of its bin, dB); `None` when there are
     /// none.
     pub fn value(&mut self) -> Option<f32> {
@@ -196,10 +214,19 @@ mod tests {
                     (got - want).abs() <= 0.5,
                     "at {i}: {got} vs {want} (q {fraction}, window {window})"
                 );
+                // Any other quantile of the same window, by the scan.
+                let other = 1.0 - fraction * 0.8;
+                let want = kept[((kept.len() - 1) as f64 * other).round() as usize];
+                let got = q.quantile(other).unwrap();
+                assert!(
+                    (got - want).abs() <= 0.5,
+                    "at {i}: {got} vs {want} (scanned q {other}, window {window})"
+                );
             }
         }
         let mut empty = SlidingQuantile::new(0.5);
         assert!(empty.value().is_none() && empty.is_empty());
+        assert!(empty.quantile(0.25).is_none());
     }
 
     /// The first index kept at `i` when the last eviction ran at the last multiple of 3.
