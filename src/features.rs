@@ -335,6 +335,15 @@ impl FrameExtractor {
 
     /// Adds samples; calls `on_frame` for every completed frame.
     pub fn push(&mut self, mut samples: &[f32], mut on_frame: impl FnMut(Frame)) {
+        // The band filter starts as if the input had stood at its first sample forever: a
+        // DC offset then raises no step response (a burst of band energy at 0 s, which
+        // read as a greeting at 0.00 s). The high-pass sections' output is zero for a
+        // constant input, so only the input history needs it.
+        if self.samples_seen == 0 {
+            if let Some(&first) = samples.first() {
+                self.band_history[0] = [first, first];
+            }
+        }
         while !samples.is_empty() {
             let take = (self.hop_samples - self.frame_fill).min(samples.len());
             let (now, rest) = samples.split_at(take);
@@ -1011,6 +1020,30 @@ mod tests {
             states.clone().all(|&v| v == 0.0),
             "{:?}",
             states.collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn a_dc_offset_from_the_first_sample_raises_no_band_energy() {
+        // A line with a DC offset and faint noise: the band filter must not ring at 0 s
+        // (a burst read as speech at 0.00 s, a false greeting).
+        let mut state = 9u32;
+        let line: Vec<f32> = (0..8000)
+            .map(|_| {
+                state = state.wrapping_mul(1664525).wrapping_add(1013904223);
+                0.05 + 0.001 * ((state >> 16) as f32 / 32768.0 - 1.0)
+            })
+            .collect();
+        let mut frames = Vec::new();
+        FrameExtractor::energy_only(8000).push(&line, |f| frames.push(f));
+        let later = frames[10..]
+            .iter()
+            .map(|f| f.energy_db)
+            .fold(f32::MIN, f32::max);
+        assert!(
+            frames[0].energy_db < later + 3.0,
+            "first frame {} dB, later frames at most {later} dB",
+            frames[0].energy_db
         );
     }
 
