@@ -801,11 +801,10 @@ impl VoiceActivity {
         } else if let Some(o) = self.open {
             if o.last_core_index + 1 == n {
                 let pad_s = self.config.pad_end_s + babble * self.config.babble_pad_end_s;
-                // In babble, an end also extends over a soft last phrase whose smoothed level
-                // stays well above the background voices (never on a steady line).
-                // Over the babble's lower quartile: the agent's own soft frames, also
-                // among those not taken for speech, raise its median (a rare query: only
-                // where core speech pauses).
+                // In babble (only there is a median), an end also runs on over a soft last
+                // phrase whose smoothed level stays over the background voices' lower
+                // quartile: the agent's own soft frames, also among those not taken for
+                // speech, raise their median. A rare query: only where core speech pauses.
                 let tail_threshold = noise_median
                     .and_then(|_| self.noise_level.quantile(TAIL_NOISE_QUANTILE))
                     .map_or(f32::INFINITY, |q| {
