@@ -21,6 +21,7 @@ import argparse
 import itertools
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -31,8 +32,11 @@ HOP_S = 0.01
 
 def band_energy_db(path: Path, rate: int, channels: int) -> list[np.ndarray]:
     """10 ms band energy (dB) of each channel of the decoded file."""
-    raw = subprocess.run(["ffmpeg", "-v", "quiet", "-i", str(path), "-f", "f32le", "-"],
-                         capture_output=True, check=True).stdout
+    done = subprocess.run(["ffmpeg", "-v", "quiet", "-i", str(path), "-f", "f32le", "-"],
+                          capture_output=True)
+    if done.returncode != 0 or not done.stdout:
+        raise ValueError("not a readable audio file")
+    raw = done.stdout[: len(done.stdout) // (4 * channels) * 4 * channels]
     x = np.frombuffer(raw, np.float32).reshape(-1, channels).astype(np.float64)
     sos = butter(4, [300, min(3400, rate / 2 * 0.95)], btype="band", fs=rate, output="sos")
     hop = int(rate * HOP_S)
@@ -74,15 +78,32 @@ def main() -> None:
     ap.add_argument("dirs", nargs="+", type=Path)
     ap.add_argument("--over", default="3,6,10", help="thresholds over the noise, dB")
     a = ap.parse_args()
-    overs = [float(v) for v in a.over.split(",")]
+    try:
+        overs = [float(v) for v in a.over.split(",")]
+    except ValueError:
+        ap.error(f"--over {a.over!r}: give numbers of dB separated by commas, e.g. 3,6")
     start_pads = [0.0, 0.03, 0.06]
     end_pads = [0.0, 0.05, 0.10, 0.15, 0.20, 0.25]
     totals = {(g, *k): [0, 0, 0] for g in ("steady", "babble")
               for k in itertools.product(overs, start_pads, end_pads)}
+    skipped = 0
     for folder in a.dirs:
-        for truth_path in sorted((folder / "truth").glob("*.json")):
-            t = json.loads(truth_path.read_text())
-            dbs = band_energy_db(folder / t["file"], t["sample_rate"], t["channels"])
+        truth_paths = sorted((folder / "truth").glob("*.json"))
+        if not truth_paths:
+            sys.exit(f"gap_oracle: {folder}: no truth/*.json there")
+        for truth_path in truth_paths:
+            try:
+                t = json.loads(truth_path.read_text())
+                dbs = band_energy_db(folder / t["file"], t["sample_rate"], t["channels"])
+                heard_s = len(dbs[0]) * HOP_S
+                if heard_s < t["duration_s"] - 0.1:
+                    raise ValueError(f"audio ends at {heard_s:.2f} s, the truth says "
+                                     f"{t['duration_s']:.2f} s (truncated?)")
+            except (OSError, ValueError, KeyError, TypeError, IndexError) as e:
+                what = f"missing key {e}" if isinstance(e, KeyError) else str(e)
+                print(f"gap_oracle: {truth_path}: {what}; skipped", file=sys.stderr)
+                skipped += 1
+                continue
             roles = [r for r in ("agent", "customer") if t.get(r)]
             chan = {r: 0 if t["kind"] == "mixed_mono" else t[r]["channel"] for r in roles}
             noise = {}
@@ -124,6 +145,8 @@ def main() -> None:
     for group in ("steady", "babble"):
         for _, _, line in sorted(r for r in rows if r[0] == group):
             print(line)
+    if skipped:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -1229,23 +1229,31 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_soft_last_phrase_over_faint_babble_is_kept() {
-        // Faint babble (-55 dB); each utterance is 2 s loud (-20 dB), a 0.3 s pause, then a
-        // soft last phrase 18 dB under (-38 dB) for 0.5 s: under the babble range of the
-        // speaker's level, yet far above the babble.
-        let starts: Vec<f64> = (0..6).map(|k| 1.0 + 6.0 * k as f64).collect();
+    /// Six utterances, one every 6 s from 1 s, over faint babble (-55 dB): each 2 s loud
+    /// (-20 dB), then a soft part at `soft_db` over `soft_s` (seconds after its start).
+    /// Returns the utterances' starts and the frames.
+    fn loud_then_soft_over_faint_babble(soft_s: [f64; 2], soft_db: f32) -> (Vec<f64>, Vec<Frame>) {
+        let starts: Vec<f64> = every(6.0, 6, 1.0, 2.0).iter().map(|u| u.0).collect();
         let fs = random_frames(3600, 5, |_, t, u| {
             let mut power = db_to_power(-55.0 - 20.0 + 24.0 * u);
             for &s in &starts {
                 if t >= s && t < s + 2.0 {
                     power += db_to_power(-20.0 + 4.0 * u - 2.0);
-                } else if t >= s + 2.3 && t < s + 2.8 {
-                    power += db_to_power(-38.0 + 4.0 * u - 2.0);
+                } else if t >= s + soft_s[0] && t < s + soft_s[1] {
+                    power += db_to_power(soft_db + 4.0 * u - 2.0);
                 }
             }
             power
         });
+        (starts, fs)
+    }
+
+    #[test]
+    fn a_soft_last_phrase_over_faint_babble_is_kept() {
+        // Faint babble (-55 dB); each utterance is 2 s loud (-20 dB), a 0.3 s pause, then a
+        // soft last phrase 18 dB under (-38 dB) for 0.5 s: under the babble range of the
+        // speaker's level, yet far above the babble.
+        let (starts, fs) = loud_then_soft_over_faint_babble([2.3, 2.8], -38.0);
         let kept = run(&fs);
         // Without the cap (and the soft-tail rule, which keeps the phrase too).
         let capless = run_with(
@@ -1274,18 +1282,7 @@ mod tests {
         // a soft tail 30 dB under (-50 dB) for 0.4 s: under the babble range of the
         // speaker's level and the cap over the babble, so no raw frame of it extends the
         // edge, yet its smoothed level stays well above the babble's.
-        let starts: Vec<f64> = (0..6).map(|k| 1.0 + 6.0 * k as f64).collect();
-        let fs = random_frames(3600, 5, |_, t, u| {
-            let mut power = db_to_power(-55.0 - 20.0 + 24.0 * u);
-            for &s in &starts {
-                if t >= s && t < s + 2.0 {
-                    power += db_to_power(-20.0 + 4.0 * u - 2.0);
-                } else if t >= s + 2.0 && t < s + 2.4 {
-                    power += db_to_power(-50.0 + 4.0 * u - 2.0);
-                }
-            }
-            power
-        });
+        let (starts, fs) = loud_then_soft_over_faint_babble([2.0, 2.4], -50.0);
         let kept = run(&fs);
         let tailless = run_with(
             &fs,
@@ -1314,9 +1311,7 @@ mod tests {
         // which follows the swells' troughs) but not the bar over the babble's median, so
         // the onset's backward search stops at the talker. Without the bar three onsets of
         // six ran 0.36-0.48 s back into the babble.
-        let talks: Vec<(f64, f64)> = (0..8)
-            .map(|k| (1.0 + 6.0 * k as f64, 3.0 + 6.0 * k as f64))
-            .collect();
+        let talks = every(6.0, 8, 1.0, 2.0);
         let fs = random_frames(4900, 3, |index, t, u| {
             let swell = 1.5 * (t * std::f64::consts::TAU / 5.0).sin() as f32;
             let syllable = if index % 4 == 0 { 6.0 } else { 0.0 };
@@ -1343,9 +1338,7 @@ mod tests {
         // (-24 dB) speaks 2 s in every 6 s, so 4 s gaps hold four or five swells each. The
         // swells reach the babble range of the talker's level and, 0.5 s apart, would chain
         // through the hangover across each gap; they stay under the bar over the babble.
-        let talks: Vec<(f64, f64)> = (0..8)
-            .map(|k| (1.0 + 6.0 * k as f64, 3.0 + 6.0 * k as f64))
-            .collect();
+        let talks = every(6.0, 8, 1.0, 2.0);
         let fs = random_frames(4900, 9, |_, t, u| {
             let swell = if t % 0.9 < 0.4 { 4.0 } else { 0.0 };
             let mut power = db_to_power(-36.0 + swell - 20.0 + 24.0 * u);

@@ -6,20 +6,13 @@ use std::path::Path;
 
 use assert_cmd::Command;
 
+mod common;
+
 /// An agent-only call at 16 kHz: a harmonic voice from 1 to 3 s and from 6 to 9 s over
 /// faint white noise.
 fn write_call(path: &Path) {
-    let rate = 16_000u32;
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: rate,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).expect("create wav");
     let mut state = 3u32;
-    for i in 0..(rate as usize * 10) {
-        let t = i as f64 / rate as f64;
+    common::write_mono_wav(path, 16_000, 10.0, |t| {
         state = state.wrapping_mul(1664525).wrapping_add(1013904223);
         let noise = (state as f64 / u32::MAX as f64 - 0.5) * 0.002;
         let on = (1.0..3.0).contains(&t) || (6.0..9.0).contains(&t);
@@ -32,10 +25,8 @@ fn write_call(path: &Path) {
         } else {
             0.0
         };
-        w.write_sample(((voice + noise) * 32767.0) as i16)
-            .expect("write wav");
-    }
-    w.finalize().expect("finish wav");
+        voice + noise
+    });
 }
 
 /// A folder with the call of [`write_call`] and `truth/c1.json` = `truth`.

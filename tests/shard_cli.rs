@@ -6,28 +6,19 @@ use std::path::Path;
 
 use assert_cmd::Command;
 
+mod common;
+
 /// A short two-tone "call" whose figures depend on `k`, so files are told apart.
 fn write_call(path: &Path, k: usize) {
-    let rate = 8_000u32;
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: rate,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).expect("create wav");
     let f0 = 110.0 + 15.0 * k as f64;
-    for i in 0..(rate as usize * 3) {
-        let t = i as f64 / rate as f64;
+    common::write_mono_wav(path, 8_000, 3.0, |t| {
         let on = ((t * 2.0) as usize).is_multiple_of(2);
-        let v = if on {
+        if on {
             0.1 * (2.0 * std::f64::consts::PI * f0 * t).sin()
         } else {
             0.0
-        };
-        w.write_sample((v * 32767.0) as i16).expect("write wav");
-    }
-    w.finalize().expect("finish wav");
+        }
+    });
 }
 
 /// Runs `analyze` and returns its calls.jsonl lines by file.
