@@ -13,10 +13,13 @@ pub const HOP_S: f64 = 0.01;
 
 /// Score taken off a pitch candidate per octave of lag above the shortest lag searched.
 const OCTAVE_COST: f32 = 0.01;
-/// Top of the speech band's low-pass, Hz (0.45 of the rate when that is lower). On
-/// wideband lines it takes in the fricatives above 4 kHz (a final /s/ is often all there):
-/// at 3400 Hz, ends before them came 0.25 s early and the long gaps after them were missed.
+/// Top of the speech band's low-pass above telephone rates, Hz (0.45 of the rate when that
+/// is lower). On wideband lines it takes in the fricatives above 4 kHz (a final /s/ is
+/// often all there): at 3400 Hz, ends before them came 0.25 s early and the long gaps after
+/// them were missed.
 pub const SPEECH_BAND_TOP_HZ: f64 = 7000.0;
+/// Top of the speech band at telephone rates (8 kHz and below), Hz: the channel's own band.
+pub const TELEPHONE_BAND_TOP_HZ: f64 = 3400.0;
 
 /// The features of one 10 ms frame.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -27,8 +30,8 @@ pub struct Frame {
     pub start_s: f64,
     /// End of the frame, seconds.
     pub end_s: f64,
-    /// Mean power in the speech band (200 Hz to 0.45 of the sample rate, at most
-    /// [`SPEECH_BAND_TOP_HZ`]), dB re full scale.
+    /// Mean power in the speech band (200 Hz up to [`TELEPHONE_BAND_TOP_HZ`] at 8 kHz,
+    /// [`SPEECH_BAND_TOP_HZ`] on wideband lines), dB re full scale.
     pub energy_db: f32,
     /// Peak normalised autocorrelation in the pitch range (0..1): how periodic the frame is
     /// (0 until [`FrameExtractor::resolve`] fills it in, from a deferred extractor).
@@ -841,8 +844,8 @@ impl BandCorrelation {
     }
 }
 
-/// The speech band (200 Hz to 0.45 of the rate, at most [`SPEECH_BAND_TOP_HZ`]): two
-/// high-pass sections and one low-pass, unscaled.
+/// The speech band (200 Hz up to [`TELEPHONE_BAND_TOP_HZ`] at 8 kHz, [`SPEECH_BAND_TOP_HZ`]
+/// on wideband lines): two high-pass sections and one low-pass, unscaled.
 #[derive(Debug, Clone, Copy)]
 struct SpeechBand {
     high: UnscaledSection<true>,
@@ -853,7 +856,11 @@ impl SpeechBand {
     /// The band at `rate` Hz, and the amplitude gain its unscaled sections leave out.
     fn new(rate: f64) -> (SpeechBand, f64) {
         let q = std::f64::consts::FRAC_1_SQRT_2;
-        let top_hz = (rate * 0.45).min(SPEECH_BAND_TOP_HZ);
+        let top_hz = if rate <= 8000.0 {
+            (rate * 0.45).min(TELEPHONE_BAND_TOP_HZ)
+        } else {
+            (rate * 0.45).min(SPEECH_BAND_TOP_HZ)
+        };
         let (high, high_gain) = UnscaledSection::<true>::new(rate, 200.0, q);
         let (low, low_gain) = UnscaledSection::<false>::new(rate, top_hz, q);
         (SpeechBand { high, low }, high_gain * high_gain * low_gain)
@@ -1066,8 +1073,7 @@ mod tests {
     #[test]
     fn the_band_takes_in_fricatives_above_4_khz_on_wideband_lines() {
         // A final /s/ lies mostly above 4 kHz: on a 16 kHz line the band takes it in as
-        // fully as a vowel's 1 kHz; far above the band top (and at 8 kHz, above 3.6 kHz)
-        // the band still falls off.
+        // fully as a vowel's 1 kHz; at 8 kHz the band keeps to the telephone channel's.
         let vowel_db = tone_band_db(16000, 1000.0);
         let fricative_db = tone_band_db(16000, 5500.0);
         assert!(
