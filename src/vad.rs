@@ -336,6 +336,8 @@ pub struct VoiceActivity {
     /// Smoothed levels of the frames decided not speech and under the babble range of the
     /// speaker's level, over the babble window: their median is the background voices' level.
     noise_level: SlidingQuantile,
+    /// Scratch for the background voices' level read from the frames ahead.
+    ahead_levels: Vec<f32>,
     /// Maximum of the babble spread over the hold window.
     spread_peak: SlidingExtreme,
     hold_frames: u64,
@@ -425,6 +427,7 @@ impl VoiceActivity {
             babble_frames: (config.babble_window_s / HOP_S).round().max(1.0) as u64,
             spread_peak: SlidingExtreme::new(true),
             noise_level: SlidingQuantile::new(0.5),
+            ahead_levels: Vec::new(),
             other_near: SlidingExtreme::new(true),
             // The other party's smoothed level must be known `leak_frames` ahead.
             leak_frames: frames(config.leak_window_s).min(lookahead - half - 1) as u64,
@@ -626,6 +629,31 @@ impl VoiceActivity {
         self.smoothed_count += 1;
     }
 
+    /// The background voices' level from the frames of `held` ahead of `n` (the
+    /// look-ahead, smoothed up to `smoothed_count`) that lie under `below_db` and are not
+    /// silent: in a call's first seconds, before enough frames have been decided, the median
+    /// of those. None with fewer than `MIN_QUIET_FRAMES`; `scratch` holds the levels.
+    fn noise_level_ahead(
+        held: &VecDeque<Held>,
+        smoothed_count: u64,
+        scratch: &mut Vec<f32>,
+        n: u64,
+        below_db: f32,
+    ) -> Option<f32> {
+        scratch.clear();
+        scratch.extend(
+            held.iter()
+                .filter(|h| h.frame.index > n && h.frame.index < smoothed_count)
+                .filter(|h| !h.cut_short)
+                .map(|h| h.smoothed_db)
+                .filter(|&db| db > DIGITAL_SILENCE_DB && db < below_db),
+        );
+        (scratch.len() >= MIN_QUIET_FRAMES).then(|| {
+            let middle = scratch.len() / 2;
+            *scratch.select_nth_unstable_by(middle, f32::total_cmp).1
+        })
+    }
+
     fn position(&self, index: u64) -> Option<usize> {
         let first = self.held.front()?.frame.index;
         index
@@ -730,10 +758,19 @@ impl VoiceActivity {
         // not this bar.
         self.noise_level
             .evict_before(n.saturating_sub(self.babble_frames));
-        let noise_median = if babble >= 0.5 && self.noise_level.len() >= MIN_QUIET_FRAMES {
+        let noise_median = if babble < 0.5 {
+            None
+        } else if self.noise_level.len() >= MIN_QUIET_FRAMES {
             self.noise_level.value()
         } else {
-            None
+            // Too few frames decided (a call's first moments): read the frames ahead.
+            Self::noise_level_ahead(
+                &self.held,
+                self.smoothed_count,
+                &mut self.ahead_levels,
+                n,
+                level - c.babble_range_db as f32,
+            )
         };
         let noise_cap = noise_median.map_or(f32::INFINITY, |m| m + c.babble_noise_cap_db as f32);
         let noise_bar =
@@ -1359,6 +1396,31 @@ mod tests {
                 "talk at {s} s: {segs:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_greeting_in_the_first_second_of_loud_babble_starts_at_the_talker() {
+        // The babble of the test above, with the talker's first words at 0.3 s: too early
+        // for a median of decided frames (the first 0.15 s are smoothed over a window cut
+        // short and stay out), so the babble's level is read from the frames ahead. Without
+        // it the greeting came at 0.00 s.
+        let talks: Vec<(f64, f64)> = std::iter::once((0.3, 2.3))
+            .chain(every(6.0, 7, 7.0, 2.0))
+            .collect();
+        let fs = random_frames(4900, 3, |index, t, u| {
+            let swell = 1.5 * (t * std::f64::consts::TAU / 5.0).sin() as f32;
+            let syllable = if index % 4 == 0 { 6.0 } else { 0.0 };
+            let mut power = db_to_power(-40.0 + swell + syllable + u - 0.5);
+            if talks.iter().any(|&(s, e)| t >= s && t < e) {
+                power += db_to_power(-24.0 + 4.0 * u - 2.0);
+            }
+            power
+        });
+        let segs = run(&fs);
+        assert!(
+            segs.first().is_some_and(|g| (g.0 - 0.3).abs() < 0.15),
+            "{segs:?}"
+        );
     }
 
     #[test]
