@@ -942,6 +942,15 @@ fn band_filter_portable(
 mod tests {
     use super::*;
 
+    /// Uniform noise in [-0.5, 0.5) from a linear congruential generator seeded with `seed`.
+    fn uniform_noise(seed: u32) -> impl FnMut() -> f32 {
+        let mut state = seed;
+        move || {
+            state = state.wrapping_mul(1664525).wrapping_add(1013904223);
+            state as f32 / u32::MAX as f32 - 0.5
+        }
+    }
+
     #[test]
     fn f0_of_a_harmonic_tone() {
         for &(rate, f0) in &[(8000u32, 120.0f64), (16000, 220.0), (44100, 180.0)] {
@@ -966,13 +975,8 @@ mod tests {
 
     #[test]
     fn lag_products_are_the_same_on_every_code_path() {
-        let mut state = 7u32;
-        let w: Vec<f32> = (0..211)
-            .map(|_| {
-                state = state.wrapping_mul(1664525).wrapping_add(1013904223);
-                state as f32 / u32::MAX as f32 - 0.5
-            })
-            .collect();
+        let mut noise = uniform_noise(7);
+        let w: Vec<f32> = (0..211).map(|_| noise()).collect();
         for n in [120, 110, 7] {
             let x = &w[w.len() - n..];
             let lags = 59.min(w.len() - n - 9 + 1);
@@ -1090,11 +1094,7 @@ mod tests {
 
     #[test]
     fn band_correlation_tells_a_leak_from_another_talker() {
-        let mut state = 99u32;
-        let mut noise = || {
-            state = state.wrapping_mul(1664525).wrapping_add(1013904223);
-            state as f32 / u32::MAX as f32 - 0.5
-        };
+        let mut noise = uniform_noise(99);
         let a: Vec<f32> = (0..8000).map(|_| noise()).collect();
         let other: Vec<f32> = (0..8000).map(|_| noise()).collect();
         let leak: Vec<f32> = a.iter().map(|v| v * 0.03).collect();
@@ -1194,13 +1194,8 @@ mod tests {
     #[test]
     fn noise_is_not_voiced_and_frames_tile_time() {
         let mut fx = FrameExtractor::new(8000, 60.0, 420.0);
-        let mut state = 12345u32;
-        let noise: Vec<f32> = (0..8000)
-            .map(|_| {
-                state = state.wrapping_mul(1664525).wrapping_add(1013904223);
-                (state as f32 / u32::MAX as f32 - 0.5) * 0.2
-            })
-            .collect();
+        let mut uniform = uniform_noise(12345);
+        let noise: Vec<f32> = (0..8000).map(|_| uniform() * 0.2).collect();
         let mut frames = Vec::new();
         fx.push(&noise, |f| frames.push(f));
         assert_eq!(frames.len(), 100);
@@ -1228,12 +1223,11 @@ mod tests {
 
     /// Speech-like test signal: voiced bursts at several levels and F0s, pauses of noise.
     fn bursts(rate: u32, seconds: f64) -> Vec<f32> {
-        let mut state = 5u32;
+        let mut uniform = uniform_noise(5);
         (0..(rate as f64 * seconds) as usize)
             .map(|i| {
                 let t = i as f64 / rate as f64;
-                state = state.wrapping_mul(1664525).wrapping_add(1013904223);
-                let noise = (state as f32 / u32::MAX as f32 - 0.5) * 0.002;
+                let noise = uniform() * 0.002;
                 let burst = (t * 2.5) as usize;
                 if burst % 3 == 2 {
                     return noise;

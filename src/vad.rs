@@ -769,13 +769,15 @@ impl VoiceActivity {
         // not this bar.
         self.noise_level
             .evict_before(n.saturating_sub(self.babble_frames));
-        if self.noise_level.len() >= MIN_QUIET_FRAMES {
+        let noise_median = if self.noise_level.len() >= MIN_QUIET_FRAMES {
             self.noise_level_ahead = None;
-        }
-        let noise_median = if babble < 0.5 {
+            if babble >= 0.5 {
+                self.noise_level.value()
+            } else {
+                None
+            }
+        } else if babble < 0.5 {
             None
-        } else if self.noise_level.len() >= MIN_QUIET_FRAMES {
-            self.noise_level.value()
         } else {
             // Too few frames decided (a call's first moments): read the frames ahead, once.
             let below_db = level - c.babble_range_db as f32;
@@ -1398,12 +1400,10 @@ mod tests {
 
     #[test]
     fn an_onset_in_loud_babble_does_not_run_back_into_it() {
-        // Loud babble (-40 dB) that swells slowly (1.5 dB either way, a 5 s period) under a
-        // talker at -24 dB, with one raw frame in four 6 dB over it (a background talker's
-        // syllables): those frames pass the edge threshold (5 dB over the smoothed floor,
-        // which follows the swells' troughs) but not the bar over the babble's median, so
-        // the onset's backward search stops at the talker. Without the bar three onsets of
-        // six ran 0.36-0.48 s back into the babble.
+        // The raw frames of the babble's syllables pass the edge threshold (5 dB over the
+        // smoothed floor, which follows the swells' troughs) but not the bar over the
+        // babble's median, so the onset's backward search stops at the talker. Without the
+        // bar three onsets of six ran 0.36-0.48 s back into the babble.
         let talks = every(6.0, 8, 1.0, 2.0);
         let segs = run(&talker_over_swelling_babble(&talks));
         // From the third talk on (babble known, the median filled).
