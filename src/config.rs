@@ -134,6 +134,10 @@ pub struct VadConfig {
     /// however far under the speaker's level: a quieter second talker on a mixed line over
     /// faint babble, dB.
     pub babble_segment_over_noise_db: f64,
+    /// In babble, a segment's core frames must on average stand this far over the
+    /// background voices' typical level for it to set the party's speech level (which
+    /// sets the line offset between the two parties), dB.
+    pub babble_speech_level_over_noise_db: f64,
     /// In babble, core frames that never came near the speaker's level and then pause
     /// longer than this are a swell of the background voices, not the start of the speech
     /// after the pause, seconds.
@@ -193,7 +197,7 @@ pub struct VadConfig {
 
 impl VadConfig {
     /// Allowed range of each setting: (key, value, lowest, highest).
-    fn ranges(&self) -> [(&'static str, f64, f64, f64); 31] {
+    fn ranges(&self) -> [(&'static str, f64, f64, f64); 32] {
         [
             (
                 "vad.line_offset_max_db",
@@ -258,6 +262,12 @@ impl VadConfig {
                 self.babble_segment_range_db,
                 0.0,
                 120.0,
+            ),
+            (
+                "vad.babble_speech_level_over_noise_db",
+                self.babble_speech_level_over_noise_db,
+                0.0,
+                200.0,
             ),
             (
                 "vad.babble_segment_over_noise_db",
@@ -372,6 +382,7 @@ impl Default for VadConfig {
             babble_range_db: 14.0,
             babble_segment_range_db: 12.0,
             babble_segment_over_noise_db: 20.0,
+            babble_speech_level_over_noise_db: 9.0,
             babble_onset_pause_s: 0.4,
             babble_tail_over_noise_db: 8.0,
             babble_cap_db: 30.0,
