@@ -148,7 +148,8 @@ pub struct VadConfig {
     /// of the speaker's level, yet steady above the babble, is still the speaker's, dB.
     pub babble_tail_over_noise_db: f64,
     /// The speaker-level criterion never puts the threshold more than this above the noise
-    /// floor (faint babble needs no more), dB.
+    /// floor (faint babble needs no more), until the background voices' median is known
+    /// (then `babble_noise_cap_db` over that median caps it instead), dB.
     pub babble_cap_db: f64,
     /// In babble, the speaker-level criterion never puts the threshold more than this above
     /// the median smoothed level of the frames not taken for speech over `babble_window_s`
