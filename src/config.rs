@@ -138,6 +138,11 @@ pub struct VadConfig {
     /// background voices' typical level for it to set the party's speech level (which
     /// sets the line offset between the two parties), dB.
     pub babble_speech_level_over_noise_db: f64,
+    /// In babble, a segment shorter than this (pads included)...
+    pub babble_short_segment_s: f64,
+    /// ...is dropped when its core frames stand on average less than this over the
+    /// background voices' typical level (a swell of them), dB.
+    pub babble_short_segment_over_noise_db: f64,
     /// In babble, core frames that never came near the speaker's level and then pause
     /// longer than this are a swell of the background voices, not the start of the speech
     /// after the pause, seconds.
@@ -198,7 +203,7 @@ pub struct VadConfig {
 
 impl VadConfig {
     /// Allowed range of each setting: (key, value, lowest, highest).
-    fn ranges(&self) -> [(&'static str, f64, f64, f64); 32] {
+    fn ranges(&self) -> [(&'static str, f64, f64, f64); 34] {
         [
             (
                 "vad.line_offset_max_db",
@@ -263,6 +268,18 @@ impl VadConfig {
                 self.babble_segment_range_db,
                 0.0,
                 120.0,
+            ),
+            (
+                "vad.babble_short_segment_over_noise_db",
+                self.babble_short_segment_over_noise_db,
+                0.0,
+                200.0,
+            ),
+            (
+                "vad.babble_short_segment_s",
+                self.babble_short_segment_s,
+                0.0,
+                60.0,
             ),
             (
                 "vad.babble_speech_level_over_noise_db",
@@ -384,6 +401,8 @@ impl Default for VadConfig {
             babble_segment_range_db: 12.0,
             babble_segment_over_noise_db: 20.0,
             babble_speech_level_over_noise_db: 9.0,
+            babble_short_segment_s: 1.2,
+            babble_short_segment_over_noise_db: 8.0,
             babble_onset_pause_s: 0.4,
             babble_tail_over_noise_db: 8.0,
             babble_cap_db: 30.0,
