@@ -141,8 +141,10 @@ pub struct VadConfig {
     /// In babble, a segment shorter than this (pads included)...
     pub babble_short_segment_s: f64,
     /// ...is dropped when its core frames stand on average less than this over the
-    /// background voices' typical level (a swell of them), dB.
+    /// background voices' typical level (a swell of them), dB...
     pub babble_short_segment_over_noise_db: f64,
+    /// ...and none comes within this of the speaker's level, dB.
+    pub babble_short_segment_range_db: f64,
     /// In babble, core frames that never came near the speaker's level and then pause
     /// longer than this are a swell of the background voices, not the start of the speech
     /// after the pause, seconds.
@@ -203,7 +205,7 @@ pub struct VadConfig {
 
 impl VadConfig {
     /// Allowed range of each setting: (key, value, lowest, highest).
-    fn ranges(&self) -> [(&'static str, f64, f64, f64); 34] {
+    fn ranges(&self) -> [(&'static str, f64, f64, f64); 35] {
         [
             (
                 "vad.line_offset_max_db",
@@ -272,6 +274,12 @@ impl VadConfig {
             (
                 "vad.babble_short_segment_over_noise_db",
                 self.babble_short_segment_over_noise_db,
+                0.0,
+                200.0,
+            ),
+            (
+                "vad.babble_short_segment_range_db",
+                self.babble_short_segment_range_db,
                 0.0,
                 200.0,
             ),
@@ -403,6 +411,7 @@ impl Default for VadConfig {
             babble_speech_level_over_noise_db: 9.0,
             babble_short_segment_s: 1.2,
             babble_short_segment_over_noise_db: 8.0,
+            babble_short_segment_range_db: 10.0,
             babble_onset_pause_s: 0.4,
             babble_tail_over_noise_db: 8.0,
             babble_cap_db: 30.0,
