@@ -297,7 +297,9 @@
 //! line -10 dB, dev gap F1 0.91 -> 0.94 and overtalk 0.88 -> 0.92, 1618 latency 0.12 ->
 //! 0.10 s; customer line -10 dB, 9001 gap F1 0.86 -> 0.92, 1618 latency 0.12 -> 0.10 s, but
 //! dev latency 0.09 -> 0.11 s (dev_008's quiet customer ends 0.42 s earlier: the floor cap
-//! had kept a soft tail).
+//! had kept a soft tail). `eval rate` on the clean dev speech, which reads as babble: 6.5
+//! -> 6.7 % MAPE (English 7.6 -> 7.8 %; LJ001-0003 33 -> 31 syllables, truth 40); its
+//! telephone copy unchanged at 7.2 %.
 //! In babble a segment shorter than `babble_short_segment_s` (1.2 s) whose core frames
 //! stand on average less than `babble_short_segment_over_noise_db` (8 dB) over the
 //! background voices' median is dropped: a swell of them, past the bar (6 dB) for a moment.
