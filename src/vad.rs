@@ -1692,9 +1692,7 @@ mod tests {
         // under the talker between turns: past the core threshold (14 dB in babble), never
         // within 12 dB of the talker's level.
         let bursts = every(6.0, 6, 1.0, 1.5);
-        let swells: Vec<(f64, f64)> = (1..6)
-            .map(|k| (4.0 + 6.0 * k as f64, 4.4 + 6.0 * k as f64))
-            .collect();
+        let swells = every(6.0, 5, 10.0, 0.4);
         let fs = adding(
             talker_over_babble(36.0, -20.0, -45.0, &bursts, &[], -60.0),
             &swells,
@@ -1721,9 +1719,7 @@ mod tests {
         // talker's level, yet on average only 6-7 dB over that median. The babble's raw
         // syllables stretch each swell's edges to 1.4 s, so the rule is set to 1.6 s here.
         let talks = every(6.0, 8, 1.0, 2.0);
-        let swells: Vec<(f64, f64)> = (2..8)
-            .map(|k| (4.5 + 6.0 * k as f64, 5.0 + 6.0 * k as f64))
-            .collect();
+        let swells = every(6.0, 6, 16.5, 0.5);
         let with_swells = |talker_db: f32, swell_db: f32| {
             adding(
                 adding(talker_over_swelling_babble(&[]), &talks, talker_db),
