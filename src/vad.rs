@@ -1981,8 +1981,8 @@ mod tests {
         // babble: kept as a segment, nothing yet to compare it with) and twice while the
         // agent talks, 15 dB under the agent. Taken as the customer's speech level, the
         // first swell made the customer's line look 20 dB quieter than the agent's; the
-        // line offset then lifted the later swells to the agent's level, and they read as
-        // the customer talking over the agent.
+        // line offset (at most `line_offset_max_db`, 15 dB) then lifted the later swells
+        // near the agent's level, and they read as the customer talking over the agent.
         let talks = [(1.5, 6.0), (8.0, 12.0), (14.0, 18.0)];
         let agent = talker_over_babble(20.0, -20.0, -45.0, &talks, &[], -60.0);
         let customer = adding(
