@@ -856,11 +856,12 @@ impl SpeechBand {
     /// The band at `rate` Hz, and the amplitude gain its unscaled sections leave out.
     fn new(rate: f64) -> (SpeechBand, f64) {
         let q = std::f64::consts::FRAC_1_SQRT_2;
-        let top_hz = if rate <= 8000.0 {
-            (rate * 0.45).min(TELEPHONE_BAND_TOP_HZ)
+        let line_top_hz = if rate <= 8000.0 {
+            TELEPHONE_BAND_TOP_HZ
         } else {
-            (rate * 0.45).min(SPEECH_BAND_TOP_HZ)
+            SPEECH_BAND_TOP_HZ
         };
+        let top_hz = (rate * 0.45).min(line_top_hz);
         let (high, high_gain) = UnscaledSection::<true>::new(rate, 200.0, q);
         let (low, low_gain) = UnscaledSection::<false>::new(rate, top_hz, q);
         (SpeechBand { high, low }, high_gain * high_gain * low_gain)

@@ -868,18 +868,15 @@ impl VoiceActivity {
                 .noise_level_ahead
                 .get_or_insert_with(|| Self::median_ahead(held, smoothed_count, n, below_db))
         };
-        let noise_cap = noise_median.map_or(f32::INFINITY, |m| m + c.babble_noise_cap_db as f32);
         let noise_bar =
             noise_median.map_or(f32::NEG_INFINITY, |m| m + c.babble_noise_bar_db as f32);
         // Once the background voices' median is known, it alone caps the threshold: a
         // moment when every background talker pauses (the line near digital silence for
         // 0.2 s) drags the floor 30 dB under the babble for a whole floor window, and a cap
         // over that floor stood under the babble's median, so ends ran on through it.
-        let cap = if noise_median.is_some() {
-            noise_cap
-        } else {
-            sounding + c.babble_cap_db as f32
-        };
+        let cap = noise_median.map_or(sounding + c.babble_cap_db as f32, |m| {
+            m + c.babble_noise_cap_db as f32
+        });
         let core_threshold = (floor + c.snr_threshold_db as f32)
             .max((level - range as f32).min(cap))
             .max(noise_bar);
@@ -931,6 +928,9 @@ impl VoiceActivity {
         let near_level = babble < 0.5
             || current.smoothed_db >= level - c.babble_segment_range_db as f32
             || over_noise;
+        // What an open segment keeps of this frame's babble: in babble (`Some`), the
+        // background voices' median if known.
+        let babble_median_db = (babble >= 0.5).then_some(noise_median);
 
         if core {
             // In babble, core frames that never came near the speaker's level and then
@@ -948,7 +948,7 @@ impl VoiceActivity {
                     o.core_frames += 1;
                     o.under_frames += u64::from(under_other_speech);
                     o.core_db_sum += current.smoothed_db as f64;
-                    o.babble_median_db = (babble >= 0.5).then_some(noise_median);
+                    o.babble_median_db = babble_median_db;
                     o.under_level_db = o.under_level_db.min(level - current.smoothed_db);
                 }
                 _ => {
@@ -967,7 +967,7 @@ impl VoiceActivity {
                         core_frames: 1,
                         under_frames: u64::from(under_other_speech),
                         core_db_sum: current.smoothed_db as f64,
-                        babble_median_db: (babble >= 0.5).then_some(noise_median),
+                        babble_median_db,
                         under_level_db: level - current.smoothed_db,
                     });
                 }
