@@ -154,6 +154,11 @@ pub struct VadConfig {
     /// median `babble_noise_bar_db` starts from): a soft last phrase under the babble range
     /// of the speaker's level, yet steady above the babble, is still the speaker's, dB.
     pub babble_tail_over_noise_db: f64,
+    /// On steady noise, a segment's end also extends over frames whose smoothed level stays
+    /// this far above the noise floor (and within `edge_range_db` of the speaker's level): a
+    /// soft last syllable under the edge threshold, yet clear of a noise whose smoothed
+    /// level barely moves, is still speech, dB.
+    pub steady_tail_over_floor_db: f64,
     /// The speaker-level criterion never puts the threshold more than this above the noise
     /// floor (faint babble needs no more), until the background voices' median is known
     /// (then `babble_noise_cap_db` over that median caps it instead), dB.
@@ -205,7 +210,7 @@ pub struct VadConfig {
 
 impl VadConfig {
     /// Allowed range of each setting: (key, value, lowest, highest).
-    fn ranges(&self) -> [(&'static str, f64, f64, f64); 35] {
+    fn ranges(&self) -> [(&'static str, f64, f64, f64); 36] {
         [
             (
                 "vad.line_offset_max_db",
@@ -304,6 +309,12 @@ impl VadConfig {
             (
                 "vad.babble_tail_over_noise_db",
                 self.babble_tail_over_noise_db,
+                0.0,
+                200.0,
+            ),
+            (
+                "vad.steady_tail_over_floor_db",
+                self.steady_tail_over_floor_db,
                 0.0,
                 200.0,
             ),
@@ -414,6 +425,7 @@ impl Default for VadConfig {
             babble_short_segment_range_db: 10.0,
             babble_onset_pause_s: 0.4,
             babble_tail_over_noise_db: 8.0,
+            steady_tail_over_floor_db: 2.0,
             babble_cap_db: 30.0,
             babble_noise_cap_db: 14.0,
             babble_noise_bar_db: 6.0,
