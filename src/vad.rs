@@ -984,11 +984,12 @@ impl VoiceActivity {
         // moment but never gets that close. Or it rises `babble_segment_over_noise_db` over
         // the background voices' typical level, which their swells never do: on a mixed
         // line over faint babble, a customer 14 dB under the agent's loudest is speech.
-        let over_noise = noise_median
-            .is_some_and(|m| current.smoothed_db >= m + c.babble_segment_over_noise_db as f32);
         let near_level = babble < 0.5
-            || current.smoothed_db >= level - c.babble_segment_range_db as f32
-            || over_noise;
+            || self.near_speaker(
+                level - current.smoothed_db,
+                current.smoothed_db,
+                noise_median,
+            );
         // What an open segment keeps of this frame's babble: in babble (`Some`), the
         // background voices' median if known.
         let babble_median_db = (babble >= 0.5).then_some(noise_median);
@@ -1005,7 +1006,7 @@ impl VoiceActivity {
                 let never_near = if babble >= 0.5 {
                     !o.reached_level
                 } else {
-                    babble > 0.0 && o.under_level_db > self.config.babble_segment_range_db as f32
+                    babble > 0.0 && !self.near_speaker(o.under_level_db, o.peak_db, None)
                 };
                 never_near && n > o.last_core_index + self.onset_pause_frames
             });
@@ -1101,11 +1102,7 @@ impl VoiceActivity {
                     // moments, before the frames ahead reveal it): the segment meets the
                     // babble test of coming near the speaker's level after all.
                     if babble >= 0.5 && o.steady_core {
-                        let c = &self.config;
-                        let near = o.under_level_db <= c.babble_segment_range_db as f32
-                            || noise_median.is_some_and(|m| {
-                                o.peak_db >= m + c.babble_segment_over_noise_db as f32
-                            });
+                        let near = self.near_speaker(o.under_level_db, o.peak_db, noise_median);
                         if let Some(open) = &mut self.open {
                             open.reached_level &= near;
                         }
@@ -1126,6 +1123,15 @@ impl VoiceActivity {
                 break;
             }
         }
+    }
+
+    /// Speech in babble, by its level: `under_level_db` within `babble_segment_range_db` of
+    /// the speaker's level, or `level_db` `babble_segment_over_noise_db` over the background
+    /// voices' median (when known).
+    fn near_speaker(&self, under_level_db: f32, level_db: f32, noise_median: Option<f32>) -> bool {
+        under_level_db <= self.config.babble_segment_range_db as f32
+            || noise_median
+                .is_some_and(|m| level_db >= m + self.config.babble_segment_over_noise_db as f32)
     }
 
     /// The frame's smoothed level lies more than `leak_edge_range_db` below the other
