@@ -1607,6 +1607,16 @@ mod tests {
         }
     }
 
+    /// The segments of `fs` with the default settings and with `without` (a rule turned
+    /// off), each checked to number `count`.
+    fn with_and_without(fs: &[Frame], without: VadConfig, count: usize) -> (Spans, Spans) {
+        let kept = run(fs);
+        let off = run_with(fs, without);
+        assert_eq!(kept.len(), count, "{kept:?}");
+        assert_eq!(off.len(), count, "{off:?}");
+        (kept, off)
+    }
+
     #[test]
     fn a_soft_tail_over_steady_noise_ends_the_segment() {
         // Steady noise (-40 dB, jitter of 1 dB); each utterance is 2 s loud (-15 dB), then a
@@ -1619,17 +1629,11 @@ mod tests {
             starts.push(3.0 + 5.4 * k as f64);
             levels.extend([(2.0, -15.0), (0.4, -37.0), (3.0, -40.0)]);
         }
-        let fs = frames(&levels);
-        let kept = run(&fs);
-        let tailless = run_with(
-            &fs,
-            VadConfig {
-                steady_tail_over_floor_db: 200.0,
-                ..config()
-            },
-        );
-        assert_eq!(kept.len(), starts.len(), "{kept:?}");
-        assert_eq!(tailless.len(), starts.len(), "{tailless:?}");
+        let without = VadConfig {
+            steady_tail_over_floor_db: 200.0,
+            ..config()
+        };
+        let (kept, tailless) = with_and_without(&frames(&levels), without, starts.len());
         for ((k, t), &s) in kept.iter().zip(&tailless).zip(&starts) {
             assert!((k.1 - (s + 2.4)).abs() < 0.1, "kept {kept:?}");
             assert!(
@@ -1646,16 +1650,11 @@ mod tests {
         // speaker's level and the cap over the babble, so no raw frame of it extends the
         // edge, yet its smoothed level stays well above the babble's.
         let (starts, fs) = loud_then_soft_over_faint_babble([2.0, 2.4], -50.0);
-        let kept = run(&fs);
-        let tailless = run_with(
-            &fs,
-            VadConfig {
-                babble_tail_over_noise_db: 200.0,
-                ..config()
-            },
-        );
-        assert_eq!(kept.len(), starts.len(), "{kept:?}");
-        assert_eq!(tailless.len(), starts.len(), "{tailless:?}");
+        let without = VadConfig {
+            babble_tail_over_noise_db: 200.0,
+            ..config()
+        };
+        let (kept, tailless) = with_and_without(&fs, without, starts.len());
         // Babble mode needs its window to fill; from the third utterance on it is on.
         for ((k, t), &s) in kept.iter().zip(&tailless).zip(&starts).skip(2) {
             assert!((k.1 - (s + 2.4)).abs() < 0.15, "kept {kept:?}");
