@@ -373,6 +373,20 @@
 //! distance from the speaker's level (`babble_segment_range_db`). Seed 9191 greeting MAE
 //! 0.05 -> 0.03 s; over 1360 calls 0.0307 -> 0.0303 s; every other figure of the 34 sets,
 //! the dev calls and `eval rate` unchanged.
+//! Tried and dropped (34 sets; pooled long-gap matches and latency MAE against this
+//! build's 1810 matched, 0.0785 s): in babble, the end's edge search crossing only raw
+//! frames over the background voices' median plus 6 dB (the onset's bar) or 3 dB (+6: 1809
+//! matched, 6 more false, latency 0.0754 s; +3: gaps the same, latency 0.0768 s, but fresh
+//! seeds 3333 and 4444 unchanged); the soft-tail bar in babble also capped at 14-20 dB over
+//! the floor (on seed 1618's ho_032 the agent's own soft frames lift the background voices'
+//! quartile 10 dB over the babble; s10 sets 0.946 -> 0.908-0.935) or set over the quartile
+//! of the frames outside segments (+8 to +12 dB: 5 fewer matched); before a party's first
+//! segment closes, its open segment's mean as its speech level (the line offset is 0 until
+//! then, and a customer's first reply under the agent on a line 8 dB quieter is read as a
+//! leak: seed 9191's ho_022 ends 0.56 s early): latency 0.0785 -> 0.0784 s, overtalk F1
+//! 3141 0.97 -> 0.91 and 5555 0.94 -> 0.92 against 4321 0.72 -> 0.77 and 9191 0.86 -> 0.90;
+//! `babble_onset_pause_s` 0.25 s (greeting MAE 0.0303 -> 0.0300 s, but seed 1618 with the
+//! customer's line 10 dB down gap F1 0.88 -> 0.81, as in session 7).
 
 use std::collections::VecDeque;
 
