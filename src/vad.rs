@@ -445,14 +445,6 @@ struct Tail {
     beyond_frames: u64,
 }
 
-impl Tail {
-    /// No tail extends the end.
-    const NONE: Tail = Tail {
-        threshold_db: f32::INFINITY,
-        beyond_frames: 0,
-    };
-}
-
 /// A frame with its speech decision.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Decision {
@@ -1089,9 +1081,8 @@ impl VoiceActivity {
                             .max(level - edge_range as f32),
                         beyond_frames: self.half as u64,
                     }
-                } else if babble < 0.5 {
-                    Tail::NONE
                 } else {
+                    // The median (so the tail) exists only in babble.
                     Tail {
                         threshold_db: noise_median
                             .and_then(|_| self.noise_level.quantile(TAIL_NOISE_QUANTILE))
