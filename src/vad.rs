@@ -417,8 +417,11 @@ const TAIL_NOISE_QUANTILE: f64 = 0.25;
 const MIN_QUIET_FRAMES: usize = 30;
 /// A channel with more than this share of silent frames is gated, not noisy.
 const GATED_SHARE: f64 = 0.05;
-/// At or below this band energy a frame counts as silent for [`GATED_SHARE`]: zeros, or
-/// the dither of a clean 16-bit line (about -95 dB), dB re full scale.
+/// At or below this smoothed band energy a frame counts as silent for [`GATED_SHARE`]:
+/// zeros, or the dither of a clean 16-bit line (about -95 dB), dB re full scale. Smoothed,
+/// so that single frames of zeros scattered through faint babble on a companded line (its
+/// quietest samples round to one code, a constant the band filter removes) do not make the
+/// line gated.
 const SILENT_LINE_DB: f32 = -90.0;
 /// Longest smoothing half-window and edge search allowed, frames (bounds the look-ahead).
 const MAX_REACH_FRAMES: usize = 60;
@@ -795,7 +798,7 @@ impl VoiceActivity {
                 }
                 self.raw_floor.push(index, raw.max(DIGITAL_SILENCE_DB));
             }
-            if raw <= SILENT_LINE_DB {
+            if db <= SILENT_LINE_DB {
                 self.silent_frames.push_back(index);
             }
         }
@@ -1823,6 +1826,28 @@ mod tests {
         });
         let segs = run(&fs);
         assert_segments_near(&segs, &bursts, 0.3);
+    }
+
+    #[test]
+    fn faint_babble_on_a_companded_line_is_not_a_gated_line() {
+        // Faint babble (around -66 dBFS) on an A-law line: its quietest samples round to
+        // the smallest code, a constant that the band filter removes, so one frame in eight
+        // reads as zeros, scattered singly. A gated line is silent for whole stretches; this
+        // one is babble, and its swells between the talker's turns are not speech.
+        let bursts = every(8.0, 5, 2.0, 1.5);
+        let fs = random_frames(4000, 13, |index, t, u| {
+            let mut power = if index % 8 == 3 {
+                0.0
+            } else {
+                db_to_power(-86.0 + 24.0 * u)
+            };
+            if bursts.iter().any(|&(s, e)| t >= s && t < e) {
+                power += db_to_power(-38.0 + 4.0 * u);
+            }
+            power
+        });
+        let segs = run(&fs);
+        assert_one_segment_per_burst(&segs, &bursts);
     }
 
     #[test]
