@@ -417,11 +417,12 @@ const TAIL_NOISE_QUANTILE: f64 = 0.25;
 const MIN_QUIET_FRAMES: usize = 30;
 /// A channel with more than this share of silent frames is gated, not noisy.
 const GATED_SHARE: f64 = 0.05;
-/// At or below this smoothed band energy a frame counts as silent for [`GATED_SHARE`]:
-/// zeros, or the dither of a clean 16-bit line (about -95 dB), dB re full scale. Smoothed,
-/// so that single frames of zeros scattered through faint babble on a companded line (its
-/// quietest samples round to one code, a constant the band filter removes) do not make the
-/// line gated.
+/// At or below this band energy a frame counts as silent for [`GATED_SHARE`]: zeros, or
+/// the dither of a clean 16-bit line (about -95 dB), dB re full scale. Only where the
+/// smoothed level is also under [`ABSOLUTE_FLOOR_DB`]: single frames of zeros scattered
+/// through faint babble on a companded line (its quietest samples round to one code, a
+/// constant the band filter removes) do not make the line gated, while a clean companded
+/// line whose dither sits at its smallest codes still is.
 const SILENT_LINE_DB: f32 = -90.0;
 /// Longest smoothing half-window and edge search allowed, frames (bounds the look-ahead).
 const MAX_REACH_FRAMES: usize = 60;
@@ -798,7 +799,7 @@ impl VoiceActivity {
                 }
                 self.raw_floor.push(index, raw.max(DIGITAL_SILENCE_DB));
             }
-            if db <= SILENT_LINE_DB {
+            if raw <= SILENT_LINE_DB && db <= ABSOLUTE_FLOOR_DB {
                 self.silent_frames.push_back(index);
             }
         }
@@ -1848,6 +1849,32 @@ mod tests {
         });
         let segs = run(&fs);
         assert_one_segment_per_burst(&segs, &bursts);
+    }
+
+    #[test]
+    fn a_clean_companded_line_with_dither_is_gated_not_babble() {
+        // A clean A-law line made quieter with dither: between words the line sits at the
+        // smallest codes (-98 to -82 dB) with one frame in ten of zeros. Its smoothed level
+        // stays under the absolute floor, so the line is gated, not babble: each end gets
+        // the end pad alone, not the babble pad on top.
+        let words = every(3.0, 5, 1.0, 1.5);
+        let fs = random_frames(1700, 17, |index, t, u| {
+            let mut power = if index % 10 == 0 {
+                0.0
+            } else {
+                db_to_power(-98.0 + 16.0 * u)
+            };
+            if words.iter().any(|&(s, e)| t >= s && t < e) {
+                power += db_to_power(-40.0 + 3.0 * u);
+            }
+            power
+        });
+        let segs = run(&fs);
+        assert_eq!(segs.len(), words.len(), "{segs:?}");
+        let pad_s = config().pad_end_s;
+        for (seg, word) in segs.iter().zip(&words) {
+            assert!((seg.1 - word.1 - pad_s).abs() < 0.05, "{segs:?}");
+        }
     }
 
     #[test]
