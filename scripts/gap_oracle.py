@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """How well could a detector place long gaps if it heard only what stands over the noise?
 
-    python3 scripts/gap_oracle.py DIR [DIR ...] [--over 3,6,10]
+    python3 scripts/gap_oracle.py DIR [DIR ...] [--over 3,6,10] [--stems]
 
 For each call of DIR/truth/*.json (made by make_calls.py, or the dev calls), an oracle that
 KNOWS where each utterance lies (the truth's segments) places each segment's edges at the
@@ -15,6 +15,12 @@ brown, hum) and babble apart, F1 for every threshold and pad pair, best last.
 An upper bound for any detector on steady noise: it is given where the speech is, and
 frames OVER dB above steady noise are the speech's. In babble it is no bound: a swell of
 the background voices inside the truth's window passes for the utterance's edge.
+
+With --stems (calls made by `make_calls.py --stems`, which writes each channel's speech and
+noise apart to DIR/stems/<call>.npz) a frame is heard where the speech's own band energy
+stands OVER dB above the noise's in that same frame (the local SNR; the noise floored at
+-100 dB, before the file's encoding). That bounds babble too: no detector that hears only
+speech standing OVER dB over the background voices at that moment can do better.
 Needs numpy, scipy and ffmpeg (as make_calls.py's environment).
 """
 import argparse
@@ -48,6 +54,15 @@ def band_energy_db(path: Path, rate: int, channels: int) -> list[np.ndarray]:
     return out
 
 
+def stem_band_db(x: np.ndarray, rate: int) -> np.ndarray:
+    """10 ms band energy (dB) of one stem channel, as band_energy_db measures the file."""
+    sos = butter(4, [300, min(3400, rate / 2 * 0.95)], btype="band", fs=rate, output="sos")
+    y = sosfilt(sos, x.astype(np.float64))
+    hop = int(rate * HOP_S)
+    n = len(y) // hop
+    return 10 * np.log10((y[: n * hop].reshape(n, hop) ** 2).mean(1) + 1e-12)
+
+
 def long_gaps(segments: list[tuple[float, float]]) -> list[tuple[float, float]]:
     """Pauses of at least 2 s between the merged segments."""
     merged: list[list[float]] = []
@@ -77,6 +92,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("dirs", nargs="+", type=Path)
     ap.add_argument("--over", default="3,6,10", help="thresholds over the noise, dB")
+    ap.add_argument("--stems", action="store_true",
+                    help="hear a frame by its local SNR, from DIR/stems/<call>.npz")
     a = ap.parse_args()
     try:
         overs = [float(v) for v in a.over.split(",")]
@@ -104,6 +121,17 @@ def main() -> None:
                 print(f"gap_oracle: {truth_path}: {what}; skipped", file=sys.stderr)
                 skipped += 1
                 continue
+            heard = None
+            if a.stems:
+                try:
+                    with np.load(folder / "stems" / (Path(t["file"]).stem + ".npz")) as z:
+                        rate = int(z["rate"])
+                        heard = [(stem_band_db(sp, rate), np.maximum(stem_band_db(nz, rate), -100.0))
+                                 for sp, nz in zip(z["speech"], z["noise"])]
+                except (OSError, KeyError, ValueError) as e:
+                    print(f"gap_oracle: {truth_path}: no stems ({e}); skipped", file=sys.stderr)
+                    skipped += 1
+                    continue
             roles = [r for r in ("agent", "customer") if t.get(r)]
             chan = {r: 0 if t["kind"] == "mixed_mono" else t[r]["channel"] for r in roles}
             noise = {}
@@ -126,7 +154,12 @@ def main() -> None:
                     for s, e in t[r]["segments"]:
                         i0 = max(0, int((s - 0.1) * 100))
                         i1 = min(len(db), int((e + 0.1) * 100) + 1)
-                        loud = np.nonzero(db[i0:i1] >= noise[chan[r]] + over)[0]
+                        if heard is None:
+                            loud = np.nonzero(db[i0:i1] >= noise[chan[r]] + over)[0]
+                        else:
+                            sp_db, nz_db = heard[chan[r]]
+                            i1 = min(i1, len(sp_db))
+                            loud = np.nonzero(sp_db[i0:i1] >= nz_db[i0:i1] + over)[0]
                         if len(loud):
                             segments.append((max(0.0, (i0 + loud[0]) * HOP_S - start_pad),
                                              (i0 + loud[-1] + 1) * HOP_S + end_pad))

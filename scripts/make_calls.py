@@ -3,7 +3,7 @@
 
 Usage
   /tmp/pv/bin/python scripts/make_calls.py --out DIR --count N --seed S
-      [--speech /work/shared/data/speech] [--prefix ho] [--trims-from DEV_TRUTH_DIR]
+      [--speech /work/shared/data/speech] [--prefix ho] [--trims-from DEV_TRUTH_DIR] [--stems]
   agentvoice eval calls DIR                       # analyse and score (the repo's scorer)
   agentvoice eval calls DIR --save R.jsonl && python3 /work/shared/data/score_calls.py R.jsonl DIR
 
@@ -406,7 +406,8 @@ def spans6(segs):
     return [[r6(s), r6(e)] for s, e in segs]
 
 
-def make_call(idx: int, kind: str, seed: int, prefix: str, speech: list[dict], out: Path) -> dict:
+def make_call(idx: int, kind: str, seed: int, prefix: str, speech: list[dict], out: Path,
+              stems: Path | None = None) -> dict:
     rng = np.random.default_rng([seed, idx])
     call = f"{prefix}_{idx + 1:03d}"
     language = "zh" if rng.uniform() < 0.6 else "en"
@@ -502,14 +503,17 @@ def make_call(idx: int, kind: str, seed: int, prefix: str, speech: list[dict], o
     n_out = len(speech_out[0])
     per_channel_noise = []
     final = []
+    noise_out = []
     for ci, (x, segs) in enumerate(zip(speech_out, ch_segs)):
         y = x
+        noise_out.append(np.zeros_like(x))
         if noise_kind != "none":
             nz, info = make_noise(rng, noise_kind, n16, bpool)
             nz = channel(nz)
             sp = np.mean(x[span_mask(segs, n_out, out_sr)] ** 2)
             nz *= np.sqrt(sp / 10 ** (snr / 10) / np.mean(nz**2))
             y = x + nz
+            noise_out[-1] = nz
             per_channel_noise.append({"channel": ci, "snr_db_measured":
                                       r6(10 * np.log10(sp / np.mean(nz**2))),
                                       "noise_dbfs": r6(dbfs(nz)), **info})
@@ -533,6 +537,14 @@ def make_call(idx: int, kind: str, seed: int, prefix: str, speech: list[dict], o
 
     wav = out / f"{call}.wav"
     write_wav(wav, final, out_sr, encoding)
+    if stems is not None:
+        # the speech and the noise of each channel apart, as they entered the file (channel
+        # filter and gain applied; before clipping, DC and encoding): for oracles that need
+        # the local SNR, e.g. scripts/gap_oracle.py --stems
+        g = 10 ** (gain_db / 20)
+        np.savez_compressed(stems / f"{call}.npz", rate=out_sr,
+                            speech=np.stack(speech_out).astype(np.float32) * g,
+                            noise=np.stack(noise_out).astype(np.float32) * g)
     dec, dsr, dch = decode(wav)
     lufs = loudness_lufs(dec, dsr)
     lufs0 = loudness_lufs(dec[:, :1], dsr)
@@ -666,12 +678,17 @@ def main(argv=None) -> int:
                     help="truth folder whose utterance trims (src_start_s, src_end_s) are reused "
                     "for the same files, so segment ends follow the dev set's convention; "
                     "'' = the energy rule for every file")
+    ap.add_argument("--stems", action="store_true",
+                    help="also write OUT/stems/<call>.npz: each channel's speech and noise apart "
+                    "(for scripts/gap_oracle.py --stems); the calls are the same with or without")
     a = ap.parse_args(argv)
     if not 1 <= a.count <= MAX_COUNT:
         ap.error(f"--count must be 1 to {MAX_COUNT}")
     out = Path(a.out)
     try:
         (out / "truth").mkdir(parents=True, exist_ok=True)
+        if a.stems:
+            (out / "stems").mkdir(exist_ok=True)
     except OSError as e:
         ap.error(f"--out {out}: cannot create it: {e.strerror}")
     speech = load_speech(Path(a.speech), dev_trims(Path(a.trims_from) if a.trims_from else None))
@@ -682,7 +699,7 @@ def main(argv=None) -> int:
     kinds = [kinds[i] for i in np.random.default_rng([a.seed, 999_999]).permutation(a.count)]
     rows = []
     for i, k in enumerate(kinds):
-        t = make_call(i, k, a.seed, a.prefix, speech, out)
+        t = make_call(i, k, a.seed, a.prefix, speech, out, out / "stems" if a.stems else None)
         rows.append(tsv_row(t))
         print(f"{t['file']}: {k} {t['language']} {t['plan']['channel']} {t['noise']['kind']} "
               f"{t['duration_s']:.1f} s, greeting {t['greeting_latency_s']:.2f} s, "
