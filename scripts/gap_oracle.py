@@ -28,6 +28,7 @@ import itertools
 import json
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -128,8 +129,9 @@ def main() -> None:
                         rate = int(z["rate"])
                         heard = [(stem_band_db(sp, rate), np.maximum(stem_band_db(nz, rate), -100.0))
                                  for sp, nz in zip(z["speech"], z["noise"])]
-                except (OSError, KeyError, ValueError) as e:
-                    print(f"gap_oracle: {truth_path}: no stems ({e}); skipped", file=sys.stderr)
+                except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as e:
+                    print(f"gap_oracle: {truth_path}: cannot read its stems ({e}); skipped",
+                          file=sys.stderr)
                     skipped += 1
                     continue
             roles = [r for r in ("agent", "customer") if t.get(r)]
