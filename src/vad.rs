@@ -1859,6 +1859,30 @@ mod tests {
         assert_segments_near(&segs, &bursts, 0.3);
     }
 
+    /// `count` frames of a line whose level between talks is spread evenly (in dB) over
+    /// `line_db`, with frame `k * every + at` of zeros (`zeros = (every, at)`), and a
+    /// talker at `talker_db` (swinging 4 dB) inside `talks`.
+    fn talker_over_scattered_zeros(
+        count: u64,
+        seed: u32,
+        zeros: (u64, u64),
+        line_db: [f32; 2],
+        talks: &[(f64, f64)],
+        talker_db: f32,
+    ) -> Vec<Frame> {
+        random_frames(count, seed, |index, t, u| {
+            let mut power = if index % zeros.0 == zeros.1 {
+                0.0
+            } else {
+                db_to_power(line_db[0] + (line_db[1] - line_db[0]) * u)
+            };
+            if talks.iter().any(|&(s, e)| t >= s && t < e) {
+                power += db_to_power(talker_db - 2.0 + 4.0 * u);
+            }
+            power
+        })
+    }
+
     #[test]
     fn faint_babble_on_a_companded_line_is_not_a_gated_line() {
         // Faint babble (around -66 dBFS) on an A-law line: its quietest samples round to
@@ -1866,17 +1890,7 @@ mod tests {
         // reads as zeros, scattered singly. A gated line is silent for whole stretches; this
         // one is babble, and its swells between the talker's turns are not speech.
         let bursts = every(8.0, 5, 2.0, 1.5);
-        let fs = random_frames(4000, 13, |index, t, u| {
-            let mut power = if index % 8 == 3 {
-                0.0
-            } else {
-                db_to_power(-86.0 + 24.0 * u)
-            };
-            if bursts.iter().any(|&(s, e)| t >= s && t < e) {
-                power += db_to_power(-38.0 + 4.0 * u);
-            }
-            power
-        });
+        let fs = talker_over_scattered_zeros(4000, 13, (8, 3), [-86.0, -62.0], &bursts, -38.0);
         let segs = run(&fs);
         assert_one_segment_per_burst(&segs, &bursts);
     }
@@ -1888,17 +1902,7 @@ mod tests {
         // stays under the absolute floor, so the line is gated, not babble: each end gets
         // the end pad alone, not the babble pad on top.
         let words = every(3.0, 5, 1.0, 1.5);
-        let fs = random_frames(1700, 17, |index, t, u| {
-            let mut power = if index % 10 == 0 {
-                0.0
-            } else {
-                db_to_power(-98.0 + 16.0 * u)
-            };
-            if words.iter().any(|&(s, e)| t >= s && t < e) {
-                power += db_to_power(-40.0 + 3.0 * u);
-            }
-            power
-        });
+        let fs = talker_over_scattered_zeros(1700, 17, (10, 0), [-98.0, -82.0], &words, -40.0);
         let segs = run(&fs);
         assert_eq!(segs.len(), words.len(), "{segs:?}");
         let pad_s = config().pad_end_s;
