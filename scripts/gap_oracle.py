@@ -37,6 +37,15 @@ from scipy.signal import butter, sosfilt
 HOP_S = 0.01
 
 
+def band_db(y: np.ndarray, rate: int) -> np.ndarray:
+    """10 ms band energy (dB, 300-3400 Hz) of one channel's samples."""
+    sos = butter(4, [300, min(3400, rate / 2 * 0.95)], btype="band", fs=rate, output="sos")
+    y = sosfilt(sos, y.astype(np.float64))
+    hop = int(rate * HOP_S)
+    n = len(y) // hop
+    return 10 * np.log10((y[: n * hop].reshape(n, hop) ** 2).mean(1) + 1e-12)
+
+
 def band_energy_db(path: Path, rate: int, channels: int) -> list[np.ndarray]:
     """10 ms band energy (dB) of each channel of the decoded file."""
     done = subprocess.run(["ffmpeg", "-v", "quiet", "-i", str(path), "-f", "f32le", "-"],
@@ -44,24 +53,22 @@ def band_energy_db(path: Path, rate: int, channels: int) -> list[np.ndarray]:
     if done.returncode != 0 or not done.stdout:
         raise ValueError("not a readable audio file")
     raw = done.stdout[: len(done.stdout) // (4 * channels) * 4 * channels]
-    x = np.frombuffer(raw, np.float32).reshape(-1, channels).astype(np.float64)
-    sos = butter(4, [300, min(3400, rate / 2 * 0.95)], btype="band", fs=rate, output="sos")
-    hop = int(rate * HOP_S)
-    out = []
-    for ch in range(channels):
-        y = sosfilt(sos, x[:, ch])
-        n = len(y) // hop
-        out.append(10 * np.log10((y[: n * hop].reshape(n, hop) ** 2).mean(1) + 1e-12))
-    return out
+    x = np.frombuffer(raw, np.float32).reshape(-1, channels)
+    return [band_db(x[:, ch], rate) for ch in range(channels)]
 
 
-def stem_band_db(x: np.ndarray, rate: int) -> np.ndarray:
-    """10 ms band energy (dB) of one stem channel, as band_energy_db measures the file."""
-    sos = butter(4, [300, min(3400, rate / 2 * 0.95)], btype="band", fs=rate, output="sos")
-    y = sosfilt(sos, x.astype(np.float64))
-    hop = int(rate * HOP_S)
-    n = len(y) // hop
-    return 10 * np.log10((y[: n * hop].reshape(n, hop) ** 2).mean(1) + 1e-12)
+def stems_band_db(path: Path, rate: int, channels: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per channel, the 10 ms band energy (dB) of the speech stem and of the noise stem
+    (floored at -100 dB) of a call written by make_calls.py --stems."""
+    with np.load(path) as z:
+        stem_rate, speech, noise = int(z["rate"]), z["speech"], z["noise"]
+    if stem_rate != rate:
+        raise ValueError(f"stems at {stem_rate} Hz, the call at {rate} Hz")
+    if speech.ndim != 2 or speech.shape != noise.shape or speech.shape[0] != channels:
+        raise ValueError(f"stems of shape {speech.shape} and {noise.shape}, the call has "
+                         f"{channels} channel(s)")
+    return [(band_db(sp, rate), np.maximum(band_db(nz, rate), -100.0))
+            for sp, nz in zip(speech, noise)]
 
 
 def long_gaps(segments: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -125,10 +132,8 @@ def main() -> None:
             heard = None
             if a.stems:
                 try:
-                    with np.load(folder / "stems" / (Path(t["file"]).stem + ".npz")) as z:
-                        rate = int(z["rate"])
-                        heard = [(stem_band_db(sp, rate), np.maximum(stem_band_db(nz, rate), -100.0))
-                                 for sp, nz in zip(z["speech"], z["noise"])]
+                    heard = stems_band_db(folder / "stems" / (Path(t["file"]).stem + ".npz"),
+                                          t["sample_rate"], t["channels"])
                 except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as e:
                     print(f"gap_oracle: {truth_path}: cannot read its stems ({e}); skipped",
                           file=sys.stderr)
