@@ -243,6 +243,7 @@ impl PartyAnalyzer {
         let segments = self.vad.segments().to_vec();
         let talk_time_s = conversation::total_s(&segments);
         let phonation_time_s = self.vad.phonation_s();
+        let background = self.vad.background_voices();
         let nuclei = self.syllables.nuclei_s();
         let syllables = count_in_segments(nuclei, &segments) as u64;
         let per_minute = |seconds: f64| (seconds > 0.5).then(|| syllables as f64 * 60.0 / seconds);
@@ -280,6 +281,8 @@ impl PartyAnalyzer {
             phonation_time_s: round3(phonation_time_s),
             first_onset_s: segments.first().map(|s| round3(s.0)),
             last_offset_s: segments.last().map(|s| round3(s.1)),
+            background_voices_share: background.map(|b| round3(b.share)),
+            speech_over_background_voices_db: background.map(|b| round3(b.speech_over_db as f64)),
         };
         PartyResult {
             segments,
@@ -545,6 +548,7 @@ impl Analyzer {
             longest_gap_s: round3(longest_gap_s),
             dead_air_s: round3(conversation::total_s(&long_gaps)),
             greeting_latency_s: round3_opt(greeting_latency_s),
+            background_voices_flag: background_voices_flag(&agent.report.speech, &config),
         };
 
         let interaction = customer.as_ref().map(|c| {
@@ -588,6 +592,15 @@ impl Analyzer {
         if agent.segments.is_empty() {
             warnings.push("no speech found for the agent".to_string());
         }
+        if silence.background_voices_flag {
+            let speech = &agent.report.speech;
+            warnings.push(format!(
+                "background voices {:.0} dB under the agent's speech over {:.0} % of the call: \
+                 gap and greeting boundaries are less certain",
+                speech.speech_over_background_voices_db.unwrap_or(f64::NAN),
+                100.0 * speech.background_voices_share.unwrap_or(f64::NAN),
+            ));
+        }
         CallReport {
             duration_s: Some(round3(duration_s)),
             sample_rate: Some(self.sample_rate_hz),
@@ -612,6 +625,19 @@ impl Analyzer {
             ..CallReport::default()
         }
     }
+}
+
+/// Whether background voices lay close enough under this party's speech, over enough of
+/// the call, to flag its gaps and greeting as less certain
+/// (`silence.background_voices_flag_db` and `_share`).
+pub(crate) fn background_voices_flag(speech: &SpeechReport, config: &Config) -> bool {
+    let c = &config.silence;
+    speech
+        .background_voices_share
+        .is_some_and(|share| share >= c.background_voices_flag_share)
+        && speech
+            .speech_over_background_voices_db
+            .is_some_and(|db| db < c.background_voices_flag_db)
 }
 
 /// Judges every rule of the standard for one call (also used to re-judge stored results

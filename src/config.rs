@@ -49,6 +49,12 @@ pub struct SilenceConfig {
     pub greeting_limit_s: f64,
     /// The agent should answer the customer within this time, seconds.
     pub response_limit_s: f64,
+    /// A call is flagged (`silence.background_voices_flag`, and a warning) when background
+    /// voices (babble) lie within this of the agent's speech level, dB: there a soft last
+    /// syllable sinks under their swells, so gap and greeting boundaries are less certain.
+    pub background_voices_flag_db: f64,
+    /// ... over at least this share of the call (0..1).
+    pub background_voices_flag_share: f64,
 }
 
 /// Loudness band of the agent's speech.
@@ -369,6 +375,8 @@ impl Default for SilenceConfig {
             gap_limit_s: 2.0,
             greeting_limit_s: 2.0,
             response_limit_s: 2.0,
+            background_voices_flag_db: 18.0,
+            background_voices_flag_share: 0.5,
         }
     }
 }
@@ -473,7 +481,7 @@ impl Config {
 
     /// Checks that every value is in its allowed range; names the first key that is not.
     pub fn validate(&self) -> Result<()> {
-        let checks: [(&str, f64, f64, f64); 19] = [
+        let checks: [(&str, f64, f64, f64); 21] = [
             ("rate.target_spm", self.rate.target_spm, 1.0, 1000.0),
             ("rate.min_spm", self.rate.min_spm, 0.0, 1000.0),
             ("rate.max_spm", self.rate.max_spm, 0.0, 1000.0),
@@ -495,6 +503,18 @@ impl Config {
                 self.silence.response_limit_s,
                 0.0,
                 3600.0,
+            ),
+            (
+                "silence.background_voices_flag_db",
+                self.silence.background_voices_flag_db,
+                0.0,
+                200.0,
+            ),
+            (
+                "silence.background_voices_flag_share",
+                self.silence.background_voices_flag_share,
+                0.0,
+                1.0,
             ),
             ("loudness.min_dbov", self.loudness.min_dbov, -120.0, 0.0),
             ("loudness.max_dbov", self.loudness.max_dbov, -120.0, 0.0),

@@ -575,6 +575,23 @@ pub struct VoiceActivity {
     /// Frames smoothed over a window cut short by an end of the input may be core speech
     /// in babble (see [`VoiceActivity::keeping_cut_short_frames`]).
     cut_short_core_in_babble: bool,
+    /// Frames decided in babble.
+    babble_decided: u64,
+    /// Sum and count of the background voices' median over the frames decided in babble
+    /// where it was known, dB.
+    babble_median_sum: f64,
+    babble_median_count: u64,
+}
+
+/// How loud the background voices (babble) were, for [`VoiceActivity::background_voices`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BackgroundVoices {
+    /// Share of the frames decided that were in babble (0..1).
+    pub share: f64,
+    /// Mean over those frames of the background voices' median level, dB re full scale.
+    pub level_db: f32,
+    /// The speaker's level ([`VoiceActivity::speech_level_db`]) over `level_db`, dB.
+    pub speech_over_db: f32,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -661,6 +678,9 @@ impl VoiceActivity {
             other_speech_level_db: None,
             line_offset_db: 0.0,
             cut_short_core_in_babble: false,
+            babble_decided: 0,
+            babble_median_sum: 0.0,
+            babble_median_count: 0,
         }
     }
 
@@ -678,6 +698,19 @@ impl VoiceActivity {
     /// segment does not pull it down); `None` before its first segment.
     pub fn speech_level_db(&self) -> Option<f32> {
         self.speech_means.iter().copied().reduce(f32::max)
+    }
+
+    /// The background voices heard so far, if any frame was in babble with their level
+    /// known and this party has spoken: on such lines a soft last syllable sinks under
+    /// swells of the voices, so speech ends and the gaps after them are less certain.
+    pub fn background_voices(&self) -> Option<BackgroundVoices> {
+        let level_db = (self.babble_median_sum / self.babble_median_count.max(1) as f64) as f32;
+        let speech_db = self.speech_level_db()?;
+        (self.babble_median_count > 0).then(|| BackgroundVoices {
+            share: self.babble_decided as f64 / self.next_decide.max(1) as f64,
+            level_db,
+            speech_over_db: speech_db - level_db,
+        })
     }
 
     /// Tells a two-channel detector the other party's speech level (the other detector's
@@ -987,6 +1020,13 @@ impl VoiceActivity {
                 .noise_level_ahead
                 .get_or_insert_with(|| Self::median_ahead(held, smoothed_count, n, below_db))
         };
+        if babble >= 0.5 {
+            self.babble_decided += 1;
+            if let Some(m) = noise_median {
+                self.babble_median_sum += m as f64;
+                self.babble_median_count += 1;
+            }
+        }
         let noise_bar =
             noise_median.map_or(f32::NEG_INFINITY, |m| m + c.babble_noise_bar_db as f32);
         // Once the background voices' median is known, it alone caps the threshold: a
@@ -1566,6 +1606,38 @@ mod tests {
         let fs = talker_over_babble(60.0, -20.0, -40.0, &bursts, &[(20.5, 21.0)], -60.0);
         let segs = run(&fs);
         assert_one_segment_per_burst(&segs, &bursts);
+    }
+
+    #[test]
+    fn background_voices_are_measured_under_the_talker() {
+        let bursts = every(6.0, 10, 1.0, 1.5);
+        let heard = |babble_db: f32| {
+            let fs = talker_over_babble(60.0, -20.0, babble_db, &bursts, &[], -60.0);
+            let mut vad = VoiceActivity::new(&config());
+            for f in fs {
+                vad.push(f, |_| {});
+            }
+            vad.finish(|_| {});
+            vad.background_voices().expect("babble heard")
+        };
+        // Frame levels spread evenly (in dB) over 24 dB up to 4 dB over `babble_db`: their
+        // smoothed power sits about 3.4 dB under `babble_db`, the talker's at -20 dB.
+        let (faint, loud) = (heard(-40.0), heard(-32.0));
+        for (b, over_db) in [(faint, 23.4), (loud, 15.4)] {
+            assert!(b.share > 0.7, "{b:?}");
+            assert!((b.speech_over_db - over_db).abs() < 1.0, "{b:?}");
+        }
+        assert!(
+            (faint.speech_over_db - loud.speech_over_db - 8.0).abs() < 1.0,
+            "{faint:?} {loud:?}"
+        );
+        // Steady noise: no background voices.
+        let mut vad = VoiceActivity::new(&config());
+        for f in frames(&[(1.0, -60.0), (2.0, -20.0), (3.0, -60.0), (2.0, -20.0)]) {
+            vad.push(f, |_| {});
+        }
+        vad.finish(|_| {});
+        assert_eq!(vad.background_voices(), None);
     }
 
     #[test]

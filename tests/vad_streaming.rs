@@ -219,3 +219,52 @@ fn babble_on_two_channels_does_not_depend_on_the_block_size() {
     assert!(overlap(&c, 15.0, 19.0) > 3.0, "customer lost: {c:?}");
     assert_stereo_blocks_agree(&interleaved, &reference, &[1, 37, 80, 1000]);
 }
+
+#[test]
+fn a_call_with_loud_background_voices_is_flagged_and_a_faint_one_is_not() {
+    // One line: the agent every 8 s over babble, once 14-20 dB under them, once 12 dB
+    // quieter than that.
+    let seconds = 40.0;
+    let agent = talker(
+        &[
+            (1.0, 5.0),
+            (9.0, 13.0),
+            (17.0, 21.0),
+            (25.0, 29.0),
+            (33.0, 37.0),
+        ],
+        130.0,
+        0.1,
+        seconds,
+    );
+    let run = |babble_amplitude: f64| {
+        let mix: Vec<f32> = agent
+            .iter()
+            .zip(babble(4, babble_amplitude, seconds))
+            .map(|(a, b)| a + b)
+            .collect();
+        let report = analyse(&mix, 1, Layout::AgentOnly, 4096);
+        assert_eq!(report, analyse(&mix, 1, Layout::AgentOnly, 37));
+        report
+    };
+    let (loud, faint) = (run(0.012), run(0.003));
+    let over_db = |r: &CallReport| {
+        r.speech
+            .as_ref()
+            .and_then(|s| s.speech_over_background_voices_db)
+    };
+    let flag = |r: &CallReport| r.silence.as_ref().map(|s| s.background_voices_flag);
+    let warned = |r: &CallReport| r.warnings.iter().any(|w| w.contains("background voices"));
+    let (loud_db, faint_db) = (
+        over_db(&loud).expect("loud"),
+        over_db(&faint).expect("faint"),
+    );
+    // A quarter of the amplitude: 12 dB further under the agent.
+    assert!(
+        (faint_db - loud_db - 12.0).abs() < 2.0,
+        "{loud_db} {faint_db}"
+    );
+    assert!(loud_db < 18.0 && faint_db > 18.0, "{loud_db} {faint_db}");
+    assert_eq!((flag(&loud), warned(&loud)), (Some(true), true));
+    assert_eq!((flag(&faint), warned(&faint)), (Some(false), false));
+}

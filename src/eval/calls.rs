@@ -637,6 +637,9 @@ pub struct Scores {
     pub talk_rate: Option<ErrStats>,
     /// Long gaps.
     pub long_gaps: Option<SpanScore>,
+    /// Long gaps on the calls whose result does not set `silence.background_voices_flag`
+    /// (`[0]`) and on those that do (`[1]`).
+    pub long_gaps_by_flag: [Option<SpanScore>; 2],
     /// Greeting latency.
     pub greeting: Option<GreetingScore>,
     /// Frame F1 of the target role.
@@ -707,6 +710,8 @@ pub fn score(truth: &[TruthCall], results: &BTreeMap<String, Value>, s: &ScoreSe
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut agree_n, mut agree, mut ff, mut mf) = (0u64, 0u64, 0u64, 0u64);
     let mut gap = SpanScore::default();
+    let mut gap_by_flag = [SpanScore::default(), SpanScore::default()];
+    let mut gap_berr_by_flag = [Vec::new(), Vec::new()];
     let mut ot = SpanScore::default();
     let (mut gap_berr, mut ot_berr, mut ot_sec) = (Vec::new(), Vec::new(), Vec::new());
     let (mut fr, mut cfr) = (Counts::default(), Counts::default());
@@ -752,12 +757,19 @@ pub fn score(truth: &[TruthCall], results: &BTreeMap<String, Value>, s: &ScoreSe
             }
         }
         if let Some(LongGaps { tru, dg, pairs }) = long_gaps(t, r, s) {
-            gap.calls += 1;
-            gap.true_count += tru.len() as u64;
-            gap.detected += dg.len() as u64;
-            gap.tp += pairs.len() as u64;
-            for (d, g) in pairs {
-                gap_berr.extend([(d[0] - g[0]).abs(), (d[1] - g[1]).abs()]);
+            let flagged = get(r, "silence.background_voices_flag").and_then(Value::as_bool);
+            let k = usize::from(flagged == Some(true));
+            for (sc, berr) in [
+                (&mut gap, &mut gap_berr),
+                (&mut gap_by_flag[k], &mut gap_berr_by_flag[k]),
+            ] {
+                sc.calls += 1;
+                sc.true_count += tru.len() as u64;
+                sc.detected += dg.len() as u64;
+                sc.tp += pairs.len() as u64;
+                for (d, g) in &pairs {
+                    berr.extend([(d[0] - g[0]).abs(), (d[1] - g[1]).abs()]);
+                }
             }
         }
         if let Some(v) = num(get(r, "silence.greeting_latency_s")) {
@@ -830,6 +842,11 @@ pub fn score(truth: &[TruthCall], results: &BTreeMap<String, Value>, s: &ScoreSe
         (sc.calls > 0).then_some(sc)
     };
     out.long_gaps = finish(gap, &gap_berr);
+    let [plain, flagged] = gap_by_flag;
+    out.long_gaps_by_flag = [
+        finish(plain, &gap_berr_by_flag[0]),
+        finish(flagged, &gap_berr_by_flag[1]),
+    ];
     out.greeting = err_stats(&greet).map(|err| GreetingScore {
         err,
         agreement: agree as f64 / agree_n.max(1) as f64,
@@ -986,6 +1003,20 @@ pub fn format_tables_for(sc: &Scores, label: &str, system: &str) -> String {
         f(fa.map(|x| x.f1), 2),
         f(fa.map(|x| x.nonspeech_f1), 2),
     );
+    if let [Some(plain), Some(flagged)] = sc.long_gaps_by_flag {
+        for (name, g) in [("unflagged", plain), ("flagged", flagged)] {
+            let _ = writeln!(
+                o,
+                "  long gaps, calls {name} for background voices: {} calls, {} true, {} found, {} matched, F1 {}, MABE {}",
+                g.calls,
+                g.true_count,
+                g.detected,
+                g.tp,
+                f(g.f1, 3),
+                f(g.mabe_s, 2),
+            );
+        }
+    }
     let (cf, ot, lt) = (sc.frame_customer, sc.overtalk, sc.response_latency);
     if cf.is_some() || ot.is_some() || lt.is_some() {
         let _ = writeln!(
@@ -1109,6 +1140,37 @@ mod tests {
         assert!((sc.file_rate.map_or(0.0, |x| x.mae) - 12.0).abs() < 1e-9);
         assert!((sc.talk_rate.map_or(0.0, |x| x.mae) - 24.0).abs() < 1e-9);
         assert!((sc.talk_rate.and_then(|x| x.mape).unwrap_or(0.0) - 10.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn long_gaps_are_also_scored_apart_on_flagged_calls() {
+        let truth: Vec<TruthCall> = ["c1", "c2", "c3"]
+            .iter()
+            .map(|name| TruthCall {
+                name: name.to_string(),
+                truth: json!({"kind": "agent_only", "file": format!("{name}.wav"),
+                              "target": {"long_gaps": [[3.0, 6.0]]}}),
+            })
+            .collect();
+        let mut res = BTreeMap::new();
+        // c1 found and unflagged; c2 missed and flagged; c3 found, with no flag at all.
+        for (name, gap, flag) in [
+            ("c1", json!([[3.0, 6.0]]), json!(false)),
+            ("c2", json!([]), json!(true)),
+            ("c3", json!([[3.1, 6.0]]), json!(null)),
+        ] {
+            let silence = json!({"long_gaps": gap, "background_voices_flag": flag});
+            res.insert(name.to_string(), json!({"file": name, "silence": silence}));
+        }
+        let sc = score(&truth, &res, &ScoreSettings::default());
+        let [plain, flagged] = sc.long_gaps_by_flag;
+        let (plain, flagged) = (plain.expect("unflagged"), flagged.expect("flagged"));
+        assert_eq!((plain.calls, plain.true_count, plain.tp), (2, 2, 2));
+        assert_eq!((flagged.calls, flagged.true_count, flagged.tp), (1, 1, 0));
+        assert_eq!(flagged.f1, Some(0.0));
+        assert_eq!(sc.long_gaps.map(|g| (g.calls, g.tp)), Some((3, 2)));
+        let text = format_tables(&sc, "test");
+        assert!(text.contains("calls flagged for background voices: 1 calls, 1 true, 0 found"));
     }
 
     #[test]

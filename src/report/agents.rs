@@ -495,6 +495,9 @@ pub fn rejudge(call: &mut CallReport, config: &Config) {
         let long = conversation::long_gaps(&gaps, config.silence.gap_limit_s);
         silence.long_gaps = long.iter().map(|g| [g.0, g.1]).collect();
         silence.dead_air_s = crate::report::model::round3(conversation::total_s(&long));
+        if let Some(speech) = &call.speech {
+            silence.background_voices_flag = analyzer::background_voices_flag(speech, config);
+        }
     }
     let agent = PartyReport {
         loudness: call.loudness.clone().unwrap_or_default(),
@@ -683,6 +686,28 @@ mod tests {
         };
         rejudge(&mut c, &Config::default());
         c
+    }
+
+    #[test]
+    fn the_background_voices_flag_follows_the_settings_on_rejudging() {
+        let mut c = call("li_na", "2026-11-02", 120.0, -25.0, 1.0, &[2.5]);
+        assert!(!c.silence.as_ref().is_some_and(|s| s.background_voices_flag));
+        c.speech = Some(SpeechReport {
+            background_voices_share: Some(0.9),
+            speech_over_background_voices_db: Some(14.0),
+            ..c.speech.unwrap_or_default()
+        });
+        let flag = |c: &CallReport| c.silence.as_ref().map(|s| s.background_voices_flag);
+        rejudge(&mut c, &Config::default());
+        assert_eq!(flag(&c), Some(true));
+        let mut config = Config::default();
+        config.silence.background_voices_flag_db = 12.0;
+        rejudge(&mut c, &config);
+        assert_eq!(flag(&c), Some(false));
+        config = Config::default();
+        config.silence.background_voices_flag_share = 0.95;
+        rejudge(&mut c, &config);
+        assert_eq!(flag(&c), Some(false));
     }
 
     #[test]

@@ -113,6 +113,14 @@ pub struct SpeechReport {
     pub first_onset_s: Option<f64>,
     /// End of the last segment, seconds.
     pub last_offset_s: Option<f64>,
+    /// Share of the recording in which background voices (babble) were heard on this
+    /// party's line (0..1); `None` when none were.
+    #[serde(default)]
+    pub background_voices_share: Option<f64>,
+    /// This party's speech level over the background voices' typical level, dB; `None`
+    /// when no background voices were heard.
+    #[serde(default)]
+    pub speech_over_background_voices_db: Option<f64>,
 }
 
 /// Syllable count and rates of one party.
@@ -150,6 +158,11 @@ pub struct SilenceReport {
     pub dead_air_s: f64,
     /// From the start of the recording to the agent's first speech, seconds.
     pub greeting_latency_s: Option<f64>,
+    /// Background voices (babble) lay within `silence.background_voices_flag_db` of the
+    /// agent's speech over at least `silence.background_voices_flag_share` of the call:
+    /// the gaps' and the greeting's boundaries are less certain than on other calls.
+    #[serde(default)]
+    pub background_voices_flag: bool,
 }
 
 /// Turn-taking between agent and customer.
