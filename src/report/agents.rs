@@ -93,6 +93,8 @@ pub struct AgentSummary {
     pub pitch_spread_semitones: Option<f64>,
     /// Overtalk spans per two-channel call (`None` without two-channel calls).
     pub overtalk_per_call: Option<f64>,
+    /// Share of the calls flagged for background voices (less certain gaps and greeting).
+    pub background_voices_share: Option<f64>,
     /// Rules failed at least once, most often first.
     pub coaching: Vec<CoachingPoint>,
 }
@@ -171,6 +173,8 @@ pub struct CallDigest {
     known_passes: u32,
     /// Pass or fail of rules not in [`RULE_ORDER`], by name.
     other_passes: Option<OtherPasses>,
+    /// `silence.background_voices_flag`.
+    background_voices: bool,
 }
 
 /// Rules outside [`RULE_ORDER`] and their pass, by name.
@@ -235,7 +239,14 @@ impl CallDigest {
             }),
             known_passes,
             other_passes: (!other_passes.is_empty()).then(|| other_passes.into_boxed_slice()),
+            background_voices: silence.is_some_and(|s| s.background_voices_flag),
         }
+    }
+
+    /// Whether the call's gaps and greeting were flagged as less certain for background
+    /// voices (`silence.background_voices_flag`); `None` without a silence report.
+    pub fn background_voices(&self) -> Option<bool> {
+        count(self.long_gaps).map(|_| self.background_voices)
     }
 
     /// The recording's path as given.
@@ -349,6 +360,7 @@ impl CallDigest {
             put_str(out, rule);
             out.push(u8::from(*pass));
         }
+        out.push(u8::from(self.background_voices));
     }
 
     /// Reads a digest written by [`CallDigest::encode`] off the front of `input`.
@@ -368,6 +380,7 @@ impl CallDigest {
         for _ in 0..n {
             others.push((get_str(input)?.into(), get_u8(input)? != 0));
         }
+        let background_voices = get_u8(input)? != 0;
         Ok(CallDigest {
             file,
             date,
@@ -377,6 +390,7 @@ impl CallDigest {
             overtalk_spans,
             known_passes,
             other_passes: (!others.is_empty()).then(|| others.into_boxed_slice()),
+            background_voices,
         })
     }
 
@@ -472,6 +486,7 @@ pub fn summarize_digests(agent: &str, calls: &[&CallDigest]) -> AgentSummary {
         overtalk_per_call: (!overtalk.is_empty()).then(|| {
             overtalk.iter().map(|&n| n as usize).sum::<usize>() as f64 / overtalk.len() as f64
         }),
+        background_voices_share: share(ok.iter().map(|c| c.background_voices())),
         coaching,
     }
 }
@@ -552,6 +567,7 @@ pub const CSV_COLUMNS: &[&str] = &[
     "loudness_in_band_share",
     "pitch_spread_median_semitones",
     "overtalk_per_call",
+    "background_voices_share",
     "top_coaching_points",
 ];
 
@@ -582,6 +598,7 @@ pub fn to_csv(summaries: &[AgentSummary]) -> Result<String, csv::Error> {
             num(s.loudness_in_band_share, 3),
             num(s.pitch_spread_semitones, 1),
             num(s.overtalk_per_call, 2),
+            num(s.background_voices_share, 3),
             coaching_text(&s.coaching, 3),
         ])?;
     }
@@ -708,6 +725,14 @@ mod tests {
         config.silence.background_voices_flag_share = 0.95;
         rejudge(&mut c, &config);
         assert_eq!(flag(&c), Some(false));
+        // One of two calls flagged.
+        rejudge(&mut c, &Config::default());
+        let plain = call("li_na", "2026-11-03", 120.0, -25.0, 1.0, &[]);
+        let s = summarize("li_na", &[&c, &plain]);
+        assert_eq!(s.background_voices_share, Some(0.5));
+        let csv = to_csv(&[s]).expect("csv");
+        assert!(csv.contains(",background_voices_share,"), "{csv}");
+        assert!(csv.contains(",0.500,"), "{csv}");
     }
 
     #[test]
@@ -796,7 +821,11 @@ mod tests {
                 },
             );
         }
+        if let Some(silence) = &mut c.silence {
+            silence.background_voices_flag = true;
+        }
         let d = CallDigest::of(&c);
+        assert_eq!(d.background_voices(), Some(true));
         // Written and read back exactly (the report's temporary files).
         let mut bytes = Vec::new();
         d.encode(&mut bytes);
@@ -809,6 +838,7 @@ mod tests {
         assert_eq!(again, bytes);
         assert_eq!(back.failed_rules(), d.failed_rules());
         assert_eq!(back.file(), d.file());
+        assert_eq!(back.background_voices(), Some(true));
         assert!(CallDigest::decode(&mut &bytes[..bytes.len() - 1]).is_err());
         for rule in c.checks.as_ref().unwrap().keys() {
             assert_eq!(d.pass_of(rule), pass_of(&c, rule), "{rule}");

@@ -881,13 +881,15 @@ and pitch are in agents.csv and on each agent's page.</p>\
 <th>Talk time (min)</th><th>Rate median (/min)</th>\
 <th>Rate in band (%)</th><th>Greeted in time (%)</th><th>Dead-air gaps per call</th>\
 <th>Level median (dBov)</th><th>Level in band (%)</th><th>Overtalk per call</th>\
+<th title=\"Calls whose background voices lie within the flag's range of the agent: their gaps and \
+greeting are less certain\">Loud background voices (%)</th>\
 <th class=\"l\">Top coaching points</th></tr></thead><tbody>",
     );
     for (number, e) in entries.iter().enumerate() {
         let s = &e.summary;
         let _ = write!(
             b,
-            "<tr><td>{}</td><td class=\"l\"><a href=\"{}\">{}</a></td><td>{}</td>{}{}{}{}{}{}{}{}\
+            "<tr><td>{}</td><td class=\"l\"><a href=\"{}\">{}</a></td><td>{}</td>{}{}{}{}{}{}{}{}{}\
              <td class=\"wrap\">{}</td></tr>",
             number + 1,
             href(&format!("report/agents/{}.html", e.slug)),
@@ -913,6 +915,7 @@ and pitch are in agents.csv and on each agent's page.</p>\
             ),
             share_cell(s.loudness_in_band_share),
             num_cell(s.overtalk_per_call, 2, ""),
+            num_cell(s.background_voices_share.map(|x| 100.0 * x), 0, ""),
             esc(&agents::coaching_text(&s.coaching, 3)),
         );
     }
