@@ -459,6 +459,12 @@
 //! - An end pad in babble set by that SNR estimate (0 to +0.15 s under 15-20 dB, 0 to
 //!   -0.08 s over it), simulated on the saved results: pooled gap F1 0.9660 at best
 //!   0.9669; the misses are 0.3-0.5 s early ends, no pad's size.
+//!
+//! Known, not fixed: babble shown late at a call's start. On fresh seed 1313's ho_036 (four
+//! talkers at 17 dB SNR, 16 kHz) the talkers never all pause in the first 7.6 s: the spread
+//! stays at 3.1 dB and only 6 frames lie near the floor, so babble mode starts at 2.6 s and
+//! a swell from 0.0 s runs on into the greeting at 2.42 s (read at 0.00 s). Babble mode
+//! covers at least 98 % of the call on 447 of the 461 babble calls of 37 sets.
 
 use std::collections::VecDeque;
 
