@@ -26,7 +26,6 @@ background voices score higher. Needs numpy, scipy and ffmpeg (as make_calls.py)
 """
 import argparse
 import json
-import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -35,19 +34,10 @@ import numpy as np
 from scipy.signal import butter, sosfilt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gap_oracle import HOP_S, band_db  # noqa: E402
+from gap_oracle import HOP_S, band_db, decode  # noqa: E402
 
 SUB_BANDS = [(200, 500), (500, 900), (900, 1400), (1400, 2000), (2000, 2700), (2700, 3400)]
 CUES = ["level", "voicing", "tracked", "shape"]
-
-
-def decode_first_channel(path: Path, channels: int) -> np.ndarray:
-    done = subprocess.run(["ffmpeg", "-v", "quiet", "-i", str(path), "-f", "f32le", "-"],
-                          capture_output=True)
-    if done.returncode != 0 or not done.stdout:
-        raise ValueError("not a readable audio file")
-    raw = done.stdout[: len(done.stdout) // (4 * channels) * 4 * channels]
-    return np.frombuffer(raw, np.float32).reshape(-1, channels)[:, 0].astype(np.float64)
 
 
 def nccf(y: np.ndarray, start: int, window: int, lo: int, hi: int) -> np.ndarray | None:
@@ -64,15 +54,6 @@ def nccf(y: np.ndarray, start: int, window: int, lo: int, hi: int) -> np.ndarray
     return r
 
 
-def sub_band_db(x: np.ndarray, rate: int, lo: float, hi: float) -> np.ndarray:
-    """10 ms energy (dB) of x in lo-hi Hz."""
-    sos = butter(4, [lo, min(hi, rate / 2 * 0.95)], btype="band", fs=rate, output="sos")
-    y = sosfilt(sos, x)
-    hop = int(rate * HOP_S)
-    k = len(y) // hop
-    return 10 * np.log10((y[: k * hop].reshape(k, hop) ** 2).mean(1) + 1e-12)
-
-
 def auc(pos: np.ndarray, neg: np.ndarray) -> float:
     if len(pos) == 0 or len(neg) == 0:
         return float("nan")
@@ -82,7 +63,7 @@ def auc(pos: np.ndarray, neg: np.ndarray) -> float:
 
 def call_rows(folder: Path, t: dict) -> list[tuple]:
     rate = t["sample_rate"]
-    x = decode_first_channel(folder / t["file"], t["channels"])
+    x = decode(folder / t["file"], t["channels"])[:, 0].astype(np.float64)
     with np.load(folder / "stems" / (Path(t["file"]).stem + ".npz")) as z:
         speech_db = band_db(z["speech"][0], rate)
         noise_db = np.maximum(band_db(z["noise"][0], rate), -100.0)
@@ -90,7 +71,7 @@ def call_rows(folder: Path, t: dict) -> list[tuple]:
     y = sosfilt(sos, x)
     level_db = band_db(x, rate)
     n = min(len(level_db), len(speech_db))
-    subs = np.stack([sub_band_db(x, rate, lo, hi)[:n] for lo, hi in SUB_BANDS], 1)
+    subs = np.stack([band_db(x, rate, lo, hi)[:n] for lo, hi in SUB_BANDS], 1)
     subs = np.apply_along_axis(lambda c: np.convolve(c, np.ones(3) / 3, "same"), 0, subs)
     shape = subs - subs.mean(1, keepdims=True)
     segments = t["target"]["segments"]

@@ -37,23 +37,29 @@ from scipy.signal import butter, sosfilt
 HOP_S = 0.01
 
 
-def band_db(y: np.ndarray, rate: int) -> np.ndarray:
-    """10 ms band energy (dB, 300-3400 Hz) of one channel's samples."""
-    sos = butter(4, [300, min(3400, rate / 2 * 0.95)], btype="band", fs=rate, output="sos")
+def band_db(y: np.ndarray, rate: int, low_hz: float = 300, high_hz: float = 3400) -> np.ndarray:
+    """10 ms band energy (dB, 300-3400 Hz unless told) of one channel's samples."""
+    sos = butter(4, [low_hz, min(high_hz, rate / 2 * 0.95)], btype="band", fs=rate,
+                 output="sos")
     y = sosfilt(sos, y.astype(np.float64))
     hop = int(rate * HOP_S)
     n = len(y) // hop
     return 10 * np.log10((y[: n * hop].reshape(n, hop) ** 2).mean(1) + 1e-12)
 
 
-def band_energy_db(path: Path, rate: int, channels: int) -> list[np.ndarray]:
-    """10 ms band energy (dB) of each channel of the decoded file."""
+def decode(path: Path, channels: int) -> np.ndarray:
+    """The file's samples, one column per channel (ffmpeg)."""
     done = subprocess.run(["ffmpeg", "-v", "quiet", "-i", str(path), "-f", "f32le", "-"],
                           capture_output=True)
     if done.returncode != 0 or not done.stdout:
         raise ValueError("not a readable audio file")
     raw = done.stdout[: len(done.stdout) // (4 * channels) * 4 * channels]
-    x = np.frombuffer(raw, np.float32).reshape(-1, channels)
+    return np.frombuffer(raw, np.float32).reshape(-1, channels)
+
+
+def band_energy_db(path: Path, rate: int, channels: int) -> list[np.ndarray]:
+    """10 ms band energy (dB) of each channel of the decoded file."""
+    x = decode(path, channels)
     return [band_db(x[:, ch], rate) for ch in range(channels)]
 
 

@@ -618,9 +618,8 @@ pub struct VoiceActivity {
 pub struct BackgroundVoices {
     /// Share of the frames decided that were in babble (0..1).
     pub share: f64,
-    /// Mean over those frames of the background voices' median level, dB re full scale.
-    pub level_db: f32,
-    /// The speaker's level ([`VoiceActivity::speech_level_db`]) over `level_db`, dB.
+    /// The speaker's level ([`VoiceActivity::speech_level_db`]) over the mean of the
+    /// background voices' median across the frames decided in babble, dB.
     pub speech_over_db: f32,
 }
 
@@ -734,12 +733,13 @@ impl VoiceActivity {
     /// known and this party has spoken: on such lines a soft last syllable sinks under
     /// swells of the voices, so speech ends and the gaps after them are less certain.
     pub fn background_voices(&self) -> Option<BackgroundVoices> {
-        let level_db = (self.babble_median_sum / self.babble_median_count.max(1) as f64) as f32;
-        let speech_db = self.speech_level_db()?;
-        (self.babble_median_count > 0).then(|| BackgroundVoices {
+        if self.babble_median_count == 0 {
+            return None;
+        }
+        let voices_db = self.babble_median_sum / self.babble_median_count as f64;
+        Some(BackgroundVoices {
             share: self.babble_decided as f64 / self.next_decide.max(1) as f64,
-            level_db,
-            speech_over_db: speech_db - level_db,
+            speech_over_db: self.speech_level_db()? - voices_db as f32,
         })
     }
 
