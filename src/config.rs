@@ -202,6 +202,16 @@ pub struct VadConfig {
     /// other party's speech stay under it, while a party talking over the other comes
     /// close or goes on alone (1 keeps every segment).
     pub segment_leak_share: f64,
+    /// On two channels on steady noise, the leak rules (`leak_range_db`,
+    /// `leak_edge_range_db`, `segment_leak_share`) hold only while the line's level, over
+    /// its frames far under the other party's speech, moves with the other's level by at
+    /// least this correlation (-1..1): a leak is a copy of the other channel and follows
+    /// it, while the line's own soft words under a customer who talks over them do not. In
+    /// babble they always hold (-1: on every line).
+    pub leak_level_correlation_min: f64,
+    /// The leak rules hold on every line until this much of it has lain far under the other
+    /// party's speech (enough to measure the correlation), seconds.
+    pub leak_evidence_s: f64,
     /// On two channels, the leak and under-the-other rules compare the lines' levels after
     /// removing the difference of the two parties' speech levels (a customer line quieter
     /// than the agent's headset), measured on the segments each has spoken, up to this
@@ -216,7 +226,7 @@ pub struct VadConfig {
 
 impl VadConfig {
     /// Allowed range of each setting: (key, value, lowest, highest).
-    fn ranges(&self) -> [(&'static str, f64, f64, f64); 36] {
+    fn ranges(&self) -> [(&'static str, f64, f64, f64); 38] {
         [
             (
                 "vad.line_offset_max_db",
@@ -243,6 +253,13 @@ impl VadConfig {
                 200.0,
             ),
             ("vad.segment_leak_share", self.segment_leak_share, 0.0, 1.0),
+            (
+                "vad.leak_level_correlation_min",
+                self.leak_level_correlation_min,
+                -1.0,
+                1.0,
+            ),
+            ("vad.leak_evidence_s", self.leak_evidence_s, 0.0, 3600.0),
             (
                 "vad.leak_edge_range_db",
                 self.leak_edge_range_db,
@@ -443,6 +460,8 @@ impl Default for VadConfig {
             leak_edge_range_db: 20.0,
             segment_leak_range_db: 6.0,
             segment_leak_share: 0.8,
+            leak_level_correlation_min: 0.3,
+            leak_evidence_s: 3.0,
             line_offset_max_db: 15.0,
         }
     }
