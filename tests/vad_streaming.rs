@@ -174,6 +174,61 @@ fn a_delayed_leak_is_not_the_agent_and_two_channels_do_not_depend_on_the_block_s
     assert_stereo_blocks_agree(&interleaved, &reference, &[1, 37, 1000]);
 }
 
+/// A call where the customer talks over the agent's soft last phrase: the customer alone
+/// (0.5-5.0 s), the agent (5.5-7.5 s) ending on a phrase 18 dB softer (to 9.0 s) while the
+/// customer talks again (7.5-11.0 s). With `leak`, the customer also leaks into the agent's
+/// line 25 dB down, 15 ms late.
+fn barge_in_over_a_soft_end(leak: bool) -> Vec<f32> {
+    let seconds = 12.0;
+    let loud = talker(&[(5.5, 7.5)], 130.0, 0.1, seconds);
+    let soft = talker(&[(7.5, 9.0)], 130.0, 0.0126, seconds);
+    let customer = talker(&[(0.5, 5.0), (7.5, 11.0)], 210.0, 0.1, seconds);
+    let n = loud.len();
+    let (hiss_a, hiss_c) = (noise(n, 0.0005, 5), noise(n, 0.0005, 6));
+    let delay = (0.015 * RATE as f64) as usize;
+    let leak_gain = if leak { 0.056 } else { 0.0 };
+    let leaked = |i: usize| {
+        i.checked_sub(delay)
+            .map_or(0.0, |j| leak_gain * customer[j])
+    };
+    stereo(
+        n,
+        |i| loud[i] + soft[i] + leaked(i) + hiss_a[i],
+        |i| customer[i] + hiss_c[i],
+    )
+}
+
+#[test]
+fn a_soft_end_under_a_barge_in_stays_the_agent_where_nothing_leaks() {
+    let interleaved = barge_in_over_a_soft_end(false);
+    let layout = Layout::Stereo { agent_channel: 0 };
+    let reference = analyse(&interleaved, 2, layout, 4096);
+    let a = agent_segments(&reference);
+    assert!(overlap(&a, 7.6, 8.9) > 1.2, "soft end cut: {a:?}");
+    assert!(
+        overlap(&a, 0.0, 5.3) < 0.1,
+        "customer taken for the agent: {a:?}"
+    );
+    let overtalk = reference
+        .interaction
+        .as_ref()
+        .map(|i| i.overtalk.clone())
+        .unwrap_or_default();
+    assert!(overlap(&overtalk, 7.6, 8.9) > 1.2, "overtalk {overtalk:?}");
+    assert_stereo_blocks_agree(&interleaved, &reference, &[1, 37, 1000]);
+
+    // Where the customer does leak into the agent's line, the leak rules hold: the leak
+    // alone is not the agent, and under the customer the soft end is cut with it.
+    let leaky = analyse(&barge_in_over_a_soft_end(true), 2, layout, 4096);
+    let a = agent_segments(&leaky);
+    assert!(
+        overlap(&a, 0.0, 5.3) < 0.1,
+        "leak taken for the agent: {a:?}"
+    );
+    assert!(overlap(&a, 5.6, 7.4) > 1.7, "agent lost: {a:?}");
+    assert!(overlap(&a, 8.4, 9.0) < 0.1, "{a:?}");
+}
+
 /// Background voices: `voices` talkers at `amplitude`, each talking 0.6 s and pausing
 /// 0.3-0.5 s on its own schedule, so the level swings as in call-center babble.
 fn babble(voices: usize, amplitude: f64, seconds: f64) -> Vec<f32> {
