@@ -151,6 +151,10 @@ pub struct VadConfig {
     pub babble_short_segment_over_noise_db: f64,
     /// ...and none comes within this of the speaker's level, dB.
     pub babble_short_segment_range_db: f64,
+    /// On two channels in babble, a segment whose core frames' band energy lies on average
+    /// less than this from its smoothed level is dropped: a talker's syllables swing the
+    /// level, a swell of many background voices hardly does (0: never), dB.
+    pub babble_segment_swing_db: f64,
     /// In babble, core frames that never came near the speaker's level and then pause
     /// longer than this are a swell of the background voices, not the start of the speech
     /// after the pause, seconds.
@@ -226,7 +230,7 @@ pub struct VadConfig {
 
 impl VadConfig {
     /// Allowed range of each setting: (key, value, lowest, highest).
-    fn ranges(&self) -> [(&'static str, f64, f64, f64); 38] {
+    fn ranges(&self) -> [(&'static str, f64, f64, f64); 39] {
         [
             (
                 "vad.line_offset_max_db",
@@ -310,6 +314,12 @@ impl VadConfig {
                 self.babble_short_segment_range_db,
                 0.0,
                 200.0,
+            ),
+            (
+                "vad.babble_segment_swing_db",
+                self.babble_segment_swing_db,
+                0.0,
+                60.0,
             ),
             (
                 "vad.babble_short_segment_s",
@@ -446,6 +456,7 @@ impl Default for VadConfig {
             babble_segment_over_noise_db: 20.0,
             babble_speech_level_over_noise_db: 9.0,
             babble_short_segment_s: 1.2,
+            babble_segment_swing_db: 2.0,
             babble_short_segment_over_noise_db: 8.0,
             babble_short_segment_range_db: 10.0,
             babble_onset_pause_s: 0.4,
