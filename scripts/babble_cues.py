@@ -11,14 +11,16 @@ the decoded file (first channel, the target's on every kind made by make_calls.p
   less than 12 dB over the noise stem (a soft end) but no more than 3 dB under it;
 - the background voices': 0.03-0.6 s after the end.
 
-For each, four cues that a detector could compute from the file alone:
+For each, five cues that a detector could compute from the file alone:
 
 - level: band energy (300-3400 Hz) over the median of the frames outside every segment;
 - voicing: the peak normalised autocorrelation over 40 ms in the 70-400 Hz pitch range;
 - tracked: the same, but only within 10 % of the lag followed from the utterance's last
   strongly voiced frame (the talker's own pitch going on);
 - shape: the RMS distance (dB) of six sub-band levels, less their mean, from the median
-  shape of the frames outside every segment (the background voices' long-term spectrum).
+  shape of the frames outside every segment (the background voices' long-term spectrum);
+- swing: how far the band energy lies from its 0.21 s centred power average, averaged over
+  the same window (a talker's syllables swing it; a swell of many voices hardly does).
 
 Prints the ROC AUC of each cue (utterance frames against background frames), over all
 frames and within bands of `level`: 0.5 is no better than chance, under 0.5 means the
@@ -37,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gap_oracle import HOP_S, band_db, decode  # noqa: E402
 
 SUB_BANDS = [(200, 500), (500, 900), (900, 1400), (1400, 2000), (2000, 2700), (2700, 3400)]
-CUES = ["level", "voicing", "tracked", "shape"]
+CUES = ["level", "voicing", "tracked", "shape", "swing"]
 
 
 def nccf(y: np.ndarray, start: int, window: int, lo: int, hi: int) -> np.ndarray | None:
@@ -83,6 +85,11 @@ def call_rows(folder: Path, t: dict) -> list[tuple]:
     background_db = np.median(level_db[:n][outside])
     background_shape = np.median(shape[outside], 0)
     distance = np.sqrt(((shape - background_shape) ** 2).mean(1))
+    # How far each frame's level lies from its 0.21 s centred power average, averaged over
+    # the same window: a talker's syllables swing it, a swell of many voices hardly does.
+    kernel = np.ones(21) / 21
+    smoothed_db = 10 * np.log10(np.convolve(10 ** (level_db[:n] / 10), kernel, "same") + 1e-12)
+    swing = np.convolve(np.abs(level_db[:n] - smoothed_db), kernel, "same")
     hop, window = int(rate * HOP_S), int(0.04 * rate)
     lo, hi = int(rate / 400), int(rate / 70)
     rows = []
@@ -110,7 +117,8 @@ def call_rows(folder: Path, t: dict) -> list[tuple]:
             own = i < last and -3 < local_snr < 12
             background = last + 3 <= i < last + 60
             if own or background:
-                rows.append((int(own), level_db[i] - background_db, r.max(), r[j], distance[i]))
+                rows.append((int(own), level_db[i] - background_db, r.max(), r[j], distance[i],
+                             swing[i]))
     return rows
 
 
