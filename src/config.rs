@@ -206,7 +206,7 @@ pub struct VadConfig {
     /// other party's speech stay under it, while a party talking over the other comes
     /// close or goes on alone (1 keeps every segment).
     pub segment_leak_share: f64,
-    /// On two channels on steady noise, the leak rules (`leak_range_db`,
+    /// On two channels on steady noise (no sign of babble), the leak rules (`leak_range_db`,
     /// `leak_edge_range_db`, `segment_leak_share`) hold only while the line's level, over
     /// its frames far under the other party's speech, moves with the other's level by at
     /// least this correlation (-1..1): a leak is a copy of the other channel and follows
