@@ -1736,13 +1736,23 @@ mod tests {
     /// `frames` with a sound at `level_db` added (in power) to those that start inside one
     /// of `spans`.
     fn adding(frames: Vec<Frame>, spans: &[(f64, f64)], level_db: f32) -> Vec<Frame> {
+        adding_levels(frames, spans, |_| level_db)
+    }
+
+    /// `frames` with a sound at `level_db(start_s)` added (in power) to those that start
+    /// inside one of `spans`.
+    fn adding_levels(
+        frames: Vec<Frame>,
+        spans: &[(f64, f64)],
+        level_db: impl Fn(f64) -> f32,
+    ) -> Vec<Frame> {
         frames
             .into_iter()
             .map(|f| {
                 let inside = spans.iter().any(|&(s, e)| f.start_s >= s && f.start_s < e);
                 Frame {
                     energy_db: if inside {
-                        power_to_db(db_to_power(f.energy_db) + db_to_power(level_db))
+                        power_to_db(db_to_power(f.energy_db) + db_to_power(level_db(f.start_s)))
                     } else {
                         f.energy_db
                     },
@@ -2663,25 +2673,13 @@ mod tests {
     /// `frames` with syllables added to those inside `spans`: 0.1 s at `peak_db`, then 0.1 s
     /// 15 dB lower, in turn (a talker's level swings; a swell of many voices' does not).
     fn adding_syllables(frames: Vec<Frame>, spans: &[(f64, f64)], peak_db: f32) -> Vec<Frame> {
-        frames
-            .into_iter()
-            .map(|f| {
-                let inside = spans.iter().any(|&(s, e)| f.start_s >= s && f.start_s < e);
-                let level_db = if (f.start_s / 0.1).floor() as i64 % 2 == 0 {
-                    peak_db
-                } else {
-                    peak_db - 15.0
-                };
-                Frame {
-                    energy_db: if inside {
-                        power_to_db(db_to_power(f.energy_db) + db_to_power(level_db))
-                    } else {
-                        f.energy_db
-                    },
-                    ..f
-                }
-            })
-            .collect()
+        adding_levels(frames, spans, |start_s| {
+            if (start_s / 0.1).floor() as i64 % 2 == 0 {
+                peak_db
+            } else {
+                peak_db - 15.0
+            }
+        })
     }
 
     #[test]
