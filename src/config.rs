@@ -206,12 +206,12 @@ pub struct VadConfig {
     /// other party's speech stay under it, while a party talking over the other comes
     /// close or goes on alone (1 keeps every segment).
     pub segment_leak_share: f64,
-    /// On two channels on steady noise (no sign of babble), the leak rules (`leak_range_db`,
-    /// `leak_edge_range_db`, `segment_leak_share`) hold only while the line's level, over
-    /// its frames far under the other party's speech, moves with the other's level by at
-    /// least this correlation (-1..1): a leak is a copy of the other channel and follows
-    /// it, while the line's own soft words under a customer who talks over them do not. In
-    /// babble they always hold (-1: on every line).
+    /// On two channels on steady noise (no sign of babble), inside a segment already open,
+    /// the leak rules (`leak_range_db`, `segment_leak_share`) hold only while the line's
+    /// level, over its frames far under the other party's speech, moves with the other's
+    /// level by at least this correlation (-1..1): a leak is a copy of the other channel and
+    /// follows it, while the line's own soft words under a customer who talks over them do
+    /// not. In babble they always hold (-1: on every line).
     pub leak_level_correlation_min: f64,
     /// The leak rules hold on every line until this much of it has lain far under the other
     /// party's speech (enough to measure the correlation), seconds.

@@ -866,15 +866,17 @@ impl VoiceActivity {
     /// measured, silent ones included; `None` on one channel or before any such frame.
     pub fn leak_level_correlation(&self) -> Option<(f64, f64)> {
         let frames = self.leak_correlation.count + self.silent_under_other;
-        if frames == 0 {
-            return None;
-        }
-        let r = if self.leak_correlation.count > self.silent_under_other {
+        (frames > 0).then(|| (self.leak_correlation_now(), frames as f64 * HOP_S))
+    }
+
+    /// The correlation measured so far: 0 where the line was mostly silent under the other
+    /// (nothing of it leaks) or has not varied.
+    fn leak_correlation_now(&self) -> f64 {
+        if self.leak_correlation.count > self.silent_under_other {
             self.leak_correlation.value().unwrap_or(0.0)
         } else {
             0.0
-        };
-        Some((r, frames as f64 * HOP_S))
+        }
     }
 
     /// The background voices heard so far, if any frame was in babble with their level
@@ -1254,11 +1256,7 @@ impl VoiceActivity {
         let leak_rules = babble > 0.0
             || self.open.is_none()
             || (self.leak_correlation.count + self.silent_under_other < self.leak_evidence_frames)
-            || (self.leak_correlation.count > self.silent_under_other
-                && self
-                    .leak_correlation
-                    .value()
-                    .is_none_or(|r| r >= c.leak_level_correlation_min));
+            || self.leak_correlation_now() >= c.leak_level_correlation_min;
         self.leak_rules = leak_rules;
         let swing_db = (current.frame.energy_db - current.smoothed_db).abs() as f64;
         let under_other = leak_rules && other_near - current.smoothed_db > c.leak_range_db as f32;
@@ -2460,6 +2458,16 @@ mod tests {
 
     /// The agent's and the customer's segments of two paired detectors with `config`.
     fn run_pair_with(agent: &[Frame], customer: &[Frame], config: &VadConfig) -> (Spans, Spans) {
+        let (a, c) = paired_detectors(agent, customer, config);
+        (a.segments().to_vec(), c.segments().to_vec())
+    }
+
+    /// The agent's and the customer's detectors, paired, after every frame.
+    fn paired_detectors(
+        agent: &[Frame],
+        customer: &[Frame],
+        config: &VadConfig,
+    ) -> (VoiceActivity, VoiceActivity) {
         let mut a = VoiceActivity::new(config);
         let mut c = VoiceActivity::new(config);
         for (fa, fc) in agent.iter().zip(customer) {
@@ -2470,7 +2478,7 @@ mod tests {
         }
         a.finish(|_| {});
         c.finish(|_| {});
-        (a.segments().to_vec(), c.segments().to_vec())
+        (a, c)
     }
 
     /// `frames` with `add` mixed in (power sum), shifted later by `delay` frames and
@@ -2541,32 +2549,36 @@ mod tests {
     }
 
     /// The agent's segments when the customer talks over the agent's soft last phrase:
-    /// the customer speaks alone first (4.5 s, the evidence of a leak or none), then the
-    /// agent (5.5-7.5 s) ends on a phrase 18 dB under its speech (to 9.0 s) while the
-    /// customer starts again at 7.5 s. With `leak` the agent's line also carries the
+    /// the customer speaks alone first (0.5-12.5 s, the evidence of a leak or none), then
+    /// the agent (13-15 s) ends on a phrase 18 dB under its speech (to 16.5 s) while the
+    /// customer starts again at 15 s. With `leak` the agent's line also carries the
     /// customer's speech 28 dB down.
     fn soft_end_under_the_customer(leak: bool, config: &VadConfig) -> Spans {
+        soft_end_under_the_customer_detector(leak, config)
+            .segments()
+            .to_vec()
+    }
+
+    /// The agent's detector of [`soft_end_under_the_customer`].
+    fn soft_end_under_the_customer_detector(leak: bool, config: &VadConfig) -> VoiceActivity {
         let agent = frames_seeded(
-            &[(5.5, -65.0), (2.0, -22.0), (1.5, -40.0), (5.0, -65.0)],
+            &[(13.0, -65.0), (2.0, -22.0), (1.5, -40.0), (5.0, -65.0)],
             11,
         );
-        let customer = frames_seeded(
-            &[
-                (0.5, -70.0),
-                (4.5, -22.0),
-                (2.5, -70.0),
-                (3.5, -22.0),
-                (3.0, -70.0),
-            ],
-            29,
-        );
+        // The first turn's phrases rise and fall (-18 to -30 dB), as speech does; a leak
+        // follows them.
+        let phrases = [-18.0, -26.0, -20.0, -30.0, -19.0, -25.0, -21.0, -28.0];
+        let mut runs = vec![(0.5, -70.0)];
+        runs.extend(phrases.iter().cycle().take(24).map(|&db| (0.5, db)));
+        runs.extend([(2.5, -70.0), (3.5, -22.0), (3.0, -70.0)]);
+        let customer = frames_seeded(&runs, 29);
         let n = agent.len().min(customer.len());
         let agent = if leak {
             mix_delayed(&agent[..n], &customer[..n], 1, -28.0)
         } else {
             agent[..n].to_vec()
         };
-        run_pair_with(&agent, &customer[..n], config).0
+        paired_detectors(&agent, &customer[..n], config).0
     }
 
     #[test]
@@ -2575,7 +2587,7 @@ mod tests {
         // the soft phrase under the customer's speech stays the agent's.
         let kept = soft_end_under_the_customer(false, &config());
         assert_eq!(kept.len(), 1, "{kept:?}");
-        assert_segments_near(&kept, &[(5.5, 9.0)], 0.1);
+        assert_segments_near(&kept, &[(13.0, 16.5)], 0.1);
         // Held on every line (-1), the leak rule cuts it soon after the customer starts (the
         // edge search still reaches a little way in).
         let always = VadConfig {
@@ -2584,7 +2596,7 @@ mod tests {
         };
         let cut = soft_end_under_the_customer(false, &always);
         assert_eq!(cut.len(), 1, "{cut:?}");
-        assert!(cut[0].1 < 8.3, "{cut:?}");
+        assert!(cut[0].1 < 15.8, "{cut:?}");
     }
 
     #[test]
@@ -2594,7 +2606,26 @@ mod tests {
         // agent's words.
         let leaky = soft_end_under_the_customer(true, &config());
         assert_eq!(leaky.len(), 1, "{leaky:?}");
-        assert!(leaky[0].0 > 5.3 && leaky[0].1 < 8.3, "{leaky:?}");
+        // What the detector measured: the leaky line follows the customer, the clean one
+        // does not, each over the customer's first turn and the end (12 + 2 s).
+        let measured = |leak| {
+            soft_end_under_the_customer_detector(leak, &config())
+                .leak_level_correlation()
+                .expect("frames under the customer")
+        };
+        let (leaky_r, leaky_s) = measured(true);
+        let (clean_r, clean_s) = measured(false);
+        let min = config().leak_level_correlation_min;
+        assert!(
+            leaky_r >= min && leaky_s > 10.0,
+            "{leaky_r} over {leaky_s} s"
+        );
+        assert!(
+            clean_r < min && clean_s > 10.0,
+            "{clean_r} over {clean_s} s"
+        );
+        assert!(leaky_r - clean_r > 0.3, "{leaky_r} against {clean_r}");
+        assert!(leaky[0].0 > 12.8 && leaky[0].1 < 15.8, "{leaky:?}");
     }
 
     #[test]
