@@ -511,7 +511,11 @@
 //! 0.89, 3636 0.84 -> 0.86, 777 0.74 -> 0.76 (gap F1 0.81 -> 0.89); 3141 agent-down gap F1
 //! 1.00 -> 0.97 (the swing rule below drops a false customer segment at 1.54-5.49 s, and
 //! the false one before it, 0.00-1.37 s, now leaves a 2.2 s gap before the greeting); the
-//! others unchanged.
+//! others unchanged. Not fixed: a barge-in before 3 s of evidence, as on 4321's ho_033
+//! (the customer's first words). Tried and dropped: counting a line's digital silence
+//! under the other as the frames arrive (the look-ahead then knows a silent line early):
+//! overtalk 606 / 43 / 26 -> 606 / 42 / 26, the one call changed going from a wrong span to
+//! none; ho_033 is a mu-law line whose dither stays over `SILENT_LINE_DB`.
 //! On two channels in babble, a segment whose core frames' band energy lies on average
 //! less than `babble_segment_swing_db` (2 dB) from their smoothed level is dropped: a
 //! talker's syllables swing the level by several dB, a swell of three to six background
