@@ -214,7 +214,8 @@ pub struct VadConfig {
     /// not. In babble they always hold (-1: on every line).
     pub leak_level_correlation_min: f64,
     /// The leak rules hold on every line until this much of it has lain far under the other
-    /// party's speech (enough to measure the correlation), seconds.
+    /// party's speech (enough to measure the correlation; quiet frames count from the
+    /// look-ahead, as they arrive), seconds.
     pub leak_evidence_s: f64,
     /// On two channels, the leak and under-the-other rules compare the lines' levels after
     /// removing the difference of the two parties' speech levels (a customer line quieter
@@ -472,7 +473,7 @@ impl Default for VadConfig {
             segment_leak_range_db: 6.0,
             segment_leak_share: 0.8,
             leak_level_correlation_min: 0.3,
-            leak_evidence_s: 3.0,
+            leak_evidence_s: 1.0,
             line_offset_max_db: 15.0,
         }
     }
