@@ -709,8 +709,6 @@ pub struct VoiceActivity {
     silent_under_other: u64,
     /// `leak_evidence_s` in frames.
     leak_evidence_frames: u64,
-    /// The leak rules hold for the frame being decided.
-    leak_rules: bool,
 }
 
 /// Streaming Pearson correlation of pairs of levels (dB).
@@ -849,7 +847,6 @@ impl VoiceActivity {
             babble_median_count: 0,
             leak_correlation: LevelCorrelation::default(),
             leak_evidence_frames: (config.leak_evidence_s / HOP_S).round().max(0.0) as u64,
-            leak_rules: true,
             silent_under_other: 0,
         }
     }
@@ -868,14 +865,6 @@ impl VoiceActivity {
     /// segment does not pull it down); `None` before its first segment.
     pub fn speech_level_db(&self) -> Option<f32> {
         self.speech_means.iter().copied().reduce(f32::max)
-    }
-
-    /// How closely this line's level followed the other party's while it lay far under the
-    /// other's speech (-1..1; a leak of the other channel follows it), with the seconds
-    /// measured, silent ones included; `None` on one channel or before any such frame.
-    pub fn leak_level_correlation(&self) -> Option<(f64, f64)> {
-        let frames = self.leak_correlation.count + self.silent_under_other;
-        (frames > 0).then(|| (self.leak_correlation_now(), frames as f64 * HOP_S))
     }
 
     /// The correlation measured so far: 0 where the line was mostly silent under the other
@@ -1280,7 +1269,6 @@ impl VoiceActivity {
             || self.open.is_none()
             || (self.leak_correlation.count + self.silent_under_other < self.leak_evidence_frames)
             || self.leak_correlation_now() >= c.leak_level_correlation_min;
-        self.leak_rules = leak_rules;
         let swing_db = (current.frame.energy_db - current.smoothed_db).abs() as f64;
         let under_other = leak_rules && other_near - current.smoothed_db > c.leak_range_db as f32;
         // A party talking over the other comes within `segment_leak_range_db` of them;
@@ -1638,13 +1626,19 @@ mod tests {
 
     fn frames(levels: &[(f64, f32)]) -> Vec<Frame> {
         // (duration_s, energy_db) runs, with a little deterministic jitter
+        frames_jittered(levels, 7, 1.0)
+    }
+
+    /// (duration_s, energy_db) runs of frames, with jitter of +-`jitter_db` drawn from
+    /// `seed` (two lines drawn from different seeds move independently).
+    fn frames_jittered(levels: &[(f64, f32)], seed: u32, jitter_db: f32) -> Vec<Frame> {
         let mut out = Vec::new();
         let mut index = 0u64;
-        let mut state = 7u32;
+        let mut state = seed;
         for &(dur, db) in levels {
             for _ in 0..(dur / HOP_S).round() as usize {
                 state = state.wrapping_mul(1664525).wrapping_add(1013904223);
-                let jitter = (state >> 16) as f32 / 65536.0 * 2.0 - 1.0;
+                let jitter = (state >> 16) as f32 / 65536.0 * 2.0 * jitter_db - jitter_db;
                 out.push(Frame {
                     index,
                     start_s: index as f64 * HOP_S,
@@ -2549,28 +2543,6 @@ mod tests {
         assert_segments_near(&a, &[(1.0, 3.0), (7.0, 9.0)], 0.05);
     }
 
-    /// (duration_s, energy_db) runs like [`frames`], with jitter of +-2 dB drawn from `seed`
-    /// (two lines' noise moves independently).
-    fn frames_seeded(levels: &[(f64, f32)], seed: u32) -> Vec<Frame> {
-        let mut state = seed;
-        frames(levels)
-            .into_iter()
-            .zip(
-                levels
-                    .iter()
-                    .flat_map(|&(dur, db)| std::iter::repeat_n(db, (dur / HOP_S).round() as usize)),
-            )
-            .map(|(f, db)| {
-                state = state.wrapping_mul(1664525).wrapping_add(1013904223);
-                let jitter = (state >> 16) as f32 / 65536.0 * 4.0 - 2.0;
-                Frame {
-                    energy_db: db + jitter,
-                    ..f
-                }
-            })
-            .collect()
-    }
-
     /// The agent's segments when the customer talks over the agent's soft last phrase:
     /// the customer speaks alone first (0.5-12.5 s, the evidence of a leak or none), then
     /// the agent (13-15 s) ends on a phrase 18 dB under its speech (to 16.5 s) while the
@@ -2584,9 +2556,10 @@ mod tests {
 
     /// The agent's detector of [`soft_end_under_the_customer`].
     fn soft_end_under_the_customer_detector(leak: bool, config: &VadConfig) -> VoiceActivity {
-        let agent = frames_seeded(
+        let agent = frames_jittered(
             &[(13.0, -65.0), (2.0, -22.0), (1.5, -40.0), (5.0, -65.0)],
             11,
+            2.0,
         );
         // The first turn's phrases rise and fall (-18 to -30 dB), as speech does; a leak
         // follows them.
@@ -2594,7 +2567,7 @@ mod tests {
         let mut runs = vec![(0.5, -70.0)];
         runs.extend(phrases.iter().cycle().take(24).map(|&db| (0.5, db)));
         runs.extend([(2.5, -70.0), (3.5, -22.0), (3.0, -70.0)]);
-        let customer = frames_seeded(&runs, 29);
+        let customer = frames_jittered(&runs, 29, 2.0);
         let n = agent.len().min(customer.len());
         let agent = if leak {
             mix_delayed(&agent[..n], &customer[..n], 1, -28.0)
@@ -2622,17 +2595,26 @@ mod tests {
         assert!(cut[0].1 < 15.8, "{cut:?}");
     }
 
+    /// How closely `vad`'s line followed the other party's level while it lay far under the
+    /// other's speech (-1..1), with the seconds measured, quiet ones included; `None`
+    /// before any such frame.
+    fn leak_level_correlation(vad: &VoiceActivity) -> Option<(f64, f64)> {
+        let frames = vad.leak_correlation.count + vad.silent_under_other;
+        (frames > 0).then(|| (vad.leak_correlation_now(), frames as f64 * HOP_S))
+    }
+
     #[test]
     fn a_barge_in_on_the_customers_first_words_keeps_a_soft_end_on_a_silent_line() {
         // A clean agent line (digital silence between words): the agent talks (1-3 s) and
         // ends on a soft phrase (to 4 s); the customer's first words start at 3 s, over it.
         // Nothing has been measured under the customer yet when the phrase is decided, but
         // the look-ahead already holds the agent's line silent under the customer's talk.
-        let agent = frames_seeded(
+        let agent = frames_jittered(
             &[(1.0, -200.0), (2.0, -22.0), (1.0, -40.0), (6.0, -200.0)],
             5,
+            2.0,
         );
-        let customer = frames_seeded(&[(3.0, -200.0), (6.0, -22.0), (1.0, -200.0)], 7);
+        let customer = frames_jittered(&[(3.0, -200.0), (6.0, -22.0), (1.0, -200.0)], 7, 2.0);
         let (a, _) = run_pair(&agent, &customer);
         assert_eq!(a.len(), 1, "{a:?}");
         assert_segments_near(&a, &[(1.0, 4.0)], 0.1);
@@ -2655,8 +2637,7 @@ mod tests {
         // What the detector measured: the leaky line follows the customer, the clean one
         // does not, each over the customer's first turn and the end (12 + 2 s).
         let measured = |leak| {
-            soft_end_under_the_customer_detector(leak, &config())
-                .leak_level_correlation()
+            leak_level_correlation(&soft_end_under_the_customer_detector(leak, &config()))
                 .expect("frames under the customer")
         };
         let (leaky_r, leaky_s) = measured(true);
