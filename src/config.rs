@@ -111,6 +111,10 @@ pub struct VadConfig {
     pub edge_search_s: f64,
     /// The edge search steps over dips in energy up to this long, seconds.
     pub edge_dip_s: f64,
+    /// Past a segment's last edge-level frame, a frame over the edge threshold extends the
+    /// end only if a neighbouring frame lies within this of the threshold: a lone click in
+    /// the silence after the sound does not, dB.
+    pub edge_click_range_db: f64,
     /// Frames more than this below the speaker's level never extend an edge, dB.
     pub edge_range_db: f64,
     /// Window over which the noise's spread (babble or steady) is judged, seconds.
@@ -231,7 +235,7 @@ pub struct VadConfig {
 
 impl VadConfig {
     /// Allowed range of each setting: (key, value, lowest, highest).
-    fn ranges(&self) -> [(&'static str, f64, f64, f64); 39] {
+    fn ranges(&self) -> [(&'static str, f64, f64, f64); 40] {
         [
             (
                 "vad.line_offset_max_db",
@@ -282,6 +286,12 @@ impl VadConfig {
             ("vad.edge_db", self.edge_db, 0.0, 60.0),
             ("vad.edge_search_s", self.edge_search_s, 0.0, 0.6),
             ("vad.edge_dip_s", self.edge_dip_s, 0.0, 0.6),
+            (
+                "vad.edge_click_range_db",
+                self.edge_click_range_db,
+                0.0,
+                200.0,
+            ),
             (
                 "vad.babble_onset_pause_s",
                 self.babble_onset_pause_s,
@@ -445,6 +455,7 @@ impl Default for VadConfig {
             edge_db: 5.0,
             edge_search_s: 0.5,
             edge_dip_s: 0.25,
+            edge_click_range_db: 3.0,
             edge_range_db: 30.0,
             lookahead_s: 5.0,
             babble_window_s: 20.0,
