@@ -159,6 +159,11 @@ pub struct VadConfig {
     /// less than this from its smoothed level is dropped: a talker's syllables swing the
     /// level, a swell of many background voices hardly does (0: never), dB.
     pub babble_segment_swing_db: f64,
+    /// On one channel in babble, a segment already open goes on over frames whose smoothed
+    /// level stands this far over the background voices' median and within `edge_range_db`
+    /// of the speaker's level, however far under that level: a soft passage after loud
+    /// speech (200: never), dB.
+    pub babble_open_over_noise_db: f64,
     /// In babble, core frames that never came near the speaker's level and then pause
     /// longer than this are a swell of the background voices, not the start of the speech
     /// after the pause, seconds.
@@ -235,7 +240,7 @@ pub struct VadConfig {
 
 impl VadConfig {
     /// Allowed range of each setting: (key, value, lowest, highest).
-    fn ranges(&self) -> [(&'static str, f64, f64, f64); 40] {
+    fn ranges(&self) -> [(&'static str, f64, f64, f64); 41] {
         [
             (
                 "vad.line_offset_max_db",
@@ -331,6 +336,12 @@ impl VadConfig {
                 self.babble_segment_swing_db,
                 0.0,
                 60.0,
+            ),
+            (
+                "vad.babble_open_over_noise_db",
+                self.babble_open_over_noise_db,
+                0.0,
+                200.0,
             ),
             (
                 "vad.babble_short_segment_s",
@@ -469,6 +480,7 @@ impl Default for VadConfig {
             babble_speech_level_over_noise_db: 9.0,
             babble_short_segment_s: 1.2,
             babble_segment_swing_db: 2.0,
+            babble_open_over_noise_db: 8.0,
             babble_short_segment_over_noise_db: 8.0,
             babble_short_segment_range_db: 10.0,
             babble_onset_pause_s: 0.4,
