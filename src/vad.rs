@@ -2029,17 +2029,21 @@ mod tests {
         }
     }
 
-    /// Six utterances, one every 6 s from 1 s, over faint babble (-55 dB): each 2 s loud
-    /// (-20 dB), then a soft part at `soft_db` over `soft_s` (seconds after its start).
-    /// Returns the utterances' starts and the frames.
-    fn loud_then_soft_over_faint_babble(soft_s: [f64; 2], soft_db: f32) -> (Vec<f64>, Vec<Frame>) {
+    /// Six utterances, one every 6 s from 1 s, over babble swinging about `babble_db`: each
+    /// 2 s loud (-20 dB), then soft parts at `soft_db` over the `soft` spans (seconds after
+    /// its start). Returns the utterances' starts and the frames.
+    fn loud_then_soft_over_babble(
+        babble_db: f32,
+        soft: &[(f64, f64)],
+        soft_db: f32,
+    ) -> (Vec<f64>, Vec<Frame>) {
         let starts: Vec<f64> = every(6.0, 6, 1.0, 2.0).iter().map(|u| u.0).collect();
         let fs = random_frames(3600, 5, |_, t, u| {
-            let mut power = db_to_power(-55.0 - 20.0 + 24.0 * u);
+            let mut power = db_to_power(babble_db - 20.0 + 24.0 * u);
             for &s in &starts {
                 if t >= s && t < s + 2.0 {
                     power += db_to_power(-20.0 + 4.0 * u - 2.0);
-                } else if t >= s + soft_s[0] && t < s + soft_s[1] {
+                } else if soft.iter().any(|&(a, b)| t >= s + a && t < s + b) {
                     power += db_to_power(soft_db + 4.0 * u - 2.0);
                 }
             }
@@ -2054,29 +2058,12 @@ mod tests {
         // (-38 dB: 18 dB under the loud part, under the babble range of the speaker's level,
         // yet 10 dB over the babble) of 0.6 s, 0.35 s apart: the soft-tail rule carries the
         // end over the first but stops at the pause.
-        let starts: Vec<f64> = every(7.0, 6, 1.0, 2.0).iter().map(|u| u.0).collect();
-        let soft = [(2.0, 2.6), (2.95, 3.55)];
-        let fs = random_frames(4300, 11, |_, t, u| {
-            let mut power = db_to_power(-45.0 - 20.0 + 24.0 * u);
-            for &s in &starts {
-                if t >= s && t < s + 2.0 {
-                    power += db_to_power(-20.0 + 4.0 * u - 2.0);
-                } else if soft.iter().any(|&(a, b)| t >= s + a && t < s + b) {
-                    power += db_to_power(-38.0 + 4.0 * u - 2.0);
-                }
-            }
-            power
-        });
-        let kept = run(&fs);
-        let without = run_with(
-            &fs,
-            VadConfig {
-                babble_open_over_noise_db: 200.0,
-                ..config()
-            },
-        );
-        assert_eq!(kept.len(), starts.len(), "{kept:?}");
-        assert_eq!(without.len(), starts.len(), "{without:?}");
+        let (starts, fs) = loud_then_soft_over_babble(-45.0, &[(2.0, 2.6), (2.95, 3.55)], -38.0);
+        let without = VadConfig {
+            babble_open_over_noise_db: 200.0,
+            ..config()
+        };
+        let (kept, without) = with_and_without(&fs, without, starts.len());
         // Babble mode needs its window to fill; from the third utterance on it is on.
         for ((k, w), &s) in kept.iter().zip(&without).zip(&starts).skip(2) {
             assert!((k.1 - (s + 3.55)).abs() < 0.2, "kept {kept:?}");
@@ -2089,7 +2076,7 @@ mod tests {
         // party's talk is more often the background voices.
         let mut a = VoiceActivity::new(&config());
         let mut b = VoiceActivity::new(&config());
-        let quiet = frames(&[(43.0, -90.0)]);
+        let quiet = frames(&[(36.0, -90.0)]);
         for (fa, fb) in fs.iter().zip(&quiet) {
             a.push_paired(*fa, fb, |_| {});
             b.push_paired(*fb, fa, |_| {});
@@ -2107,7 +2094,7 @@ mod tests {
         // Faint babble (-55 dB); each utterance is 2 s loud (-20 dB), a 0.3 s pause, then a
         // soft last phrase 18 dB under (-38 dB) for 0.5 s: under the babble range of the
         // speaker's level, yet far above the babble.
-        let (starts, fs) = loud_then_soft_over_faint_babble([2.3, 2.8], -38.0);
+        let (starts, fs) = loud_then_soft_over_babble(-55.0, &[(2.3, 2.8)], -38.0);
         let kept = run(&fs);
         // Without the cap (and the soft-tail and open-segment rules, which keep the phrase
         // too).
@@ -2174,7 +2161,7 @@ mod tests {
         // a soft tail 30 dB under (-50 dB) for 0.4 s: under the babble range of the
         // speaker's level and the cap over the babble, so no raw frame of it extends the
         // edge, yet its smoothed level stays well above the babble's.
-        let (starts, fs) = loud_then_soft_over_faint_babble([2.0, 2.4], -50.0);
+        let (starts, fs) = loud_then_soft_over_babble(-55.0, &[(2.0, 2.4)], -50.0);
         // Without the rule, nor the open-segment rule (which keeps the tail as core).
         let without = VadConfig {
             babble_tail_over_noise_db: 200.0,
