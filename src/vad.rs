@@ -2064,14 +2064,7 @@ mod tests {
             ..config()
         };
         let (kept, without) = with_and_without(&fs, without, starts.len());
-        // Babble mode needs its window to fill; from the third utterance on it is on.
-        for ((k, w), &s) in kept.iter().zip(&without).zip(&starts).skip(2) {
-            assert!((k.1 - (s + 3.55)).abs() < 0.2, "kept {kept:?}");
-            assert!(
-                w.1 < s + 2.8,
-                "without the rule the second phrase is lost: {without:?}"
-            );
-        }
+        assert_kept_and_lost((&kept, &without), &starts, (3.55, 0.2), 2.8);
         // Two channels keep the speaker-level rule: a soft passage there under the other
         // party's talk is more often the background voices.
         let mut a = VoiceActivity::new(&config());
@@ -2095,28 +2088,16 @@ mod tests {
         // soft last phrase 18 dB under (-38 dB) for 0.5 s: under the babble range of the
         // speaker's level, yet far above the babble.
         let (starts, fs) = loud_then_soft_over_babble(-55.0, &[(2.3, 2.8)], -38.0);
-        let kept = run(&fs);
         // Without the cap (and the soft-tail and open-segment rules, which keep the phrase
         // too).
-        let capless = run_with(
-            &fs,
-            VadConfig {
-                babble_noise_cap_db: 200.0,
-                babble_tail_over_noise_db: 200.0,
-                babble_open_over_noise_db: 200.0,
-                ..config()
-            },
-        );
-        assert_eq!(kept.len(), starts.len(), "{kept:?}");
-        assert_eq!(capless.len(), starts.len(), "{capless:?}");
-        // Babble mode needs its window to fill; from the third utterance on it is on.
-        for ((k, c), &s) in kept.iter().zip(&capless).zip(&starts).skip(2) {
-            assert!((k.1 - (s + 2.8)).abs() < 0.2, "kept {kept:?}");
-            assert!(
-                c.1 < s + 2.4,
-                "without the cap the phrase is lost: {capless:?}"
-            );
-        }
+        let capless = VadConfig {
+            babble_noise_cap_db: 200.0,
+            babble_tail_over_noise_db: 200.0,
+            babble_open_over_noise_db: 200.0,
+            ..config()
+        };
+        let (kept, capless) = with_and_without(&fs, capless, starts.len());
+        assert_kept_and_lost((&kept, &capless), &starts, (2.8, 0.2), 2.4);
     }
 
     /// The segments of `fs` with the default settings and with `without` (a rule turned
@@ -2127,6 +2108,27 @@ mod tests {
         assert_eq!(kept.len(), count, "{kept:?}");
         assert_eq!(off.len(), count, "{off:?}");
         (kept, off)
+    }
+
+    /// From the third utterance on (babble mode needs its window to fill): each segment of
+    /// `kept` ends within `tolerance_s` of its start plus `kept_end_s`, each of `off` (the
+    /// rule turned off) before its start plus `lost_before_s`.
+    fn assert_kept_and_lost(
+        (kept, off): (&Spans, &Spans),
+        starts: &[f64],
+        (kept_end_s, tolerance_s): (f64, f64),
+        lost_before_s: f64,
+    ) {
+        for ((k, o), &s) in kept.iter().zip(off).zip(starts).skip(2) {
+            assert!(
+                (k.1 - (s + kept_end_s)).abs() < tolerance_s,
+                "kept {kept:?}"
+            );
+            assert!(
+                o.1 < s + lost_before_s,
+                "without the rule it is lost: {off:?}"
+            );
+        }
     }
 
     #[test]
@@ -2169,14 +2171,7 @@ mod tests {
             ..config()
         };
         let (kept, tailless) = with_and_without(&fs, without, starts.len());
-        // Babble mode needs its window to fill; from the third utterance on it is on.
-        for ((k, t), &s) in kept.iter().zip(&tailless).zip(&starts).skip(2) {
-            assert!((k.1 - (s + 2.4)).abs() < 0.15, "kept {kept:?}");
-            assert!(
-                t.1 < s + 2.2,
-                "without the rule the tail is lost: {tailless:?}"
-            );
-        }
+        assert_kept_and_lost((&kept, &tailless), &starts, (2.4, 0.15), 2.2);
     }
 
     /// 49 s of loud babble (-40 dB) that swells slowly (1.5 dB either way, a 5 s period),
