@@ -597,6 +597,15 @@
 //! 0.01 -> 0.02 s); in babble, a tail bar at the lowest smoothed level of the next 0.5 s
 //! plus 10-12 dB (never over the present one, never under the quartile plus 4-6 dB):
 //! 0.9632-0.9652, dev overtalk 0.96 -> 0.87-0.92.
+//! After both rules (0.9668): `babble_pad_end_s` 0.05 / 0.15 s scored 0.9639 / 0.9667
+//! (latency MAE mean 0.0759 -> 0.0720 / 0.0843 s, overtalk F1 mean 0.954 -> 0.950 /
+//! 0.948); the babble pad halved / dropped on two channels only, 0.9664 / 0.9643 (latency
+//! 0.0720 / 0.0729 s, pooled overtalk F1 0.954 -> 0.950 / 0.943); in babble, an onset's
+//! backward search also over raw frames 8 / 10 / 12 dB over the background voices' median
+//! and within `edge_range_db` of the level (the soft first syllable of thchs30 D4_753 and
+//! harvard export_17 starts 0.16-0.17 s late on 8 kHz lines): 0.9662 / 0.9670 / 0.9670,
+//! greeting MAE mean 0.0324 -> 0.0349 / 0.0322 / 0.0329 s, one more pass/fail wrong at 10
+//! dB. None kept.
 
 use std::collections::VecDeque;
 
