@@ -604,7 +604,7 @@
 //! backward search also over raw frames 8 / 10 / 12 dB over the background voices' median
 //! and within `edge_range_db` of the level (the soft first syllable of thchs30 D4_753 and
 //! harvard export_17 starts 0.16-0.17 s late on 8 kHz lines): 0.9662 / 0.9670 / 0.9670,
-//! greeting MAE mean 0.0324 -> 0.0349 / 0.0322 / 0.0329 s, one more pass/fail wrong at 10
+//! greeting MAE mean 0.0324 -> 0.0349 / 0.0322 / 0.0329 s, two more pass/fail wrong at 10
 //! dB. None kept.
 
 use std::collections::VecDeque;
