@@ -159,10 +159,10 @@ pub struct VadConfig {
     /// less than this from its smoothed level is dropped: a talker's syllables swing the
     /// level, a swell of many background voices hardly does (0: never), dB.
     pub babble_segment_swing_db: f64,
-    /// On one channel in babble, a segment already open goes on over frames whose smoothed
-    /// level stands this far over the background voices' median and within `edge_range_db`
-    /// of the speaker's level, however far under that level: a soft passage after loud
-    /// speech (200: never), dB.
+    /// On one channel in babble, a segment already open that came near the speaker's level
+    /// goes on over frames whose smoothed level stands this far over the background voices'
+    /// median and within `edge_range_db` of the speaker's level, however far under that
+    /// level: a soft passage after loud speech (200: never), dB.
     pub babble_open_over_noise_db: f64,
     /// In babble, core frames that never came near the speaker's level and then pause
     /// longer than this are a swell of the background voices, not the start of the speech

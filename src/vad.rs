@@ -1624,7 +1624,7 @@ impl VoiceActivity {
     }
 
     /// Frame `i` stands over `edge_threshold` alone: neither neighbour comes within
-    /// `edge_click_range_db` of it (a click, not the sound's last syllable).
+    /// `edge_click_range_db` of that threshold (a click, not the sound's last syllable).
     fn lone_click(&self, i: u64, edge_threshold: f32) -> bool {
         let energy_db = |j: u64| {
             self.held_at(j)
@@ -2074,8 +2074,8 @@ mod tests {
         };
         let (kept, without) = with_and_without(&fs, without, starts.len());
         assert_kept_and_lost((&kept, &without), &starts, (3.55, 0.2), 2.8);
-        // Two channels keep the speaker-level rule: a soft passage there under the other
-        // party's talk is more often the background voices.
+        // Two channels keep the speaker-level rule (there the rule ran customers' ends on
+        // into the background voices: response latencies came out short).
         let mut a = VoiceActivity::new(&config());
         let mut b = VoiceActivity::new(&config());
         let quiet = frames(&[(36.0, -90.0)]);
