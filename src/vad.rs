@@ -2076,15 +2076,7 @@ mod tests {
         assert_kept_and_lost((&kept, &without), &starts, (3.55, 0.2), 2.8);
         // Two channels keep the speaker-level rule (there the rule ran customers' ends on
         // into the background voices: response latencies came out short).
-        let mut a = VoiceActivity::new(&config());
-        let mut b = VoiceActivity::new(&config());
-        let quiet = frames(&[(36.0, -90.0)]);
-        for (fa, fb) in fs.iter().zip(&quiet) {
-            a.push_paired(*fa, fb, |_| {});
-            b.push_paired(*fb, fa, |_| {});
-        }
-        a.finish(|_| {});
-        let paired = a.segments();
+        let (paired, _) = run_pair(&fs, &frames(&[(36.0, -90.0)]));
         assert_eq!(paired.len(), starts.len(), "{paired:?}");
         for (p, &s) in paired.iter().zip(&starts).skip(2) {
             assert!(p.1 < s + 2.8, "two channels: {paired:?}");
@@ -2900,19 +2892,20 @@ mod tests {
         })
     }
 
+    /// 20 s of one line over babble (about -48 dB) with a talker at -20 dB during `talks`.
+    fn line_over_babble(talks: &[(f64, f64)]) -> Vec<Frame> {
+        talker_over_babble(20.0, -20.0, -45.0, talks, &[], -60.0)
+    }
+
     #[test]
     fn a_flat_swell_of_babble_on_two_channels_is_not_speech_and_syllables_are() {
         // Both lines carry babble (about -48 dB). The agent talks at 1.5-6 s and 10-14 s;
         // between, the customer's line swells flat for 1.5 s (7-8.5 s, 12 dB over the
         // babble), and at 15-17 s the customer answers in syllables at about the same level.
         let talks = [(1.5, 6.0), (10.0, 14.0)];
-        let agent = talker_over_babble(20.0, -20.0, -45.0, &talks, &[], -60.0);
+        let agent = line_over_babble(&talks);
         let customer = adding_syllables(
-            adding(
-                talker_over_babble(20.0, -20.0, -45.0, &[], &[], -60.0),
-                &[(7.0, 8.5)],
-                -33.0,
-            ),
+            adding(line_over_babble(&[]), &[(7.0, 8.5)], -33.0),
             &[(15.0, 17.0)],
             -30.0,
         );
@@ -2939,13 +2932,9 @@ mod tests {
         // line offset (at most `line_offset_max_db`, 15 dB) then lifted the later swells
         // near the agent's level, and they read as the customer talking over the agent.
         let talks = [(1.5, 6.0), (8.0, 12.0), (14.0, 18.0)];
-        let agent = talker_over_babble(20.0, -20.0, -45.0, &talks, &[], -60.0);
+        let agent = line_over_babble(&talks);
         let customer = adding(
-            adding(
-                talker_over_babble(20.0, -20.0, -45.0, &[], &[], -60.0),
-                &[(0.2, 0.9)],
-                -40.0,
-            ),
+            adding(line_over_babble(&[]), &[(0.2, 0.9)], -40.0),
             &[(9.0, 10.0), (15.0, 16.0)],
             -35.0,
         );
