@@ -159,12 +159,6 @@ pub struct VadConfig {
     /// less than this from its smoothed level is dropped: a talker's syllables swing the
     /// level, a swell of many background voices hardly does (0: never), dB.
     pub babble_segment_swing_db: f64,
-    /// On two channels in babble, a segment of a party that has not spoken yet (no segment
-    /// has set its speech level) is dropped when its core frames stand on average less than
-    /// this over the background voices' typical level: a swell of the voices on a silent
-    /// line, at a call's start, would read as that party talking over the other (0: never),
-    /// dB.
-    pub babble_first_segment_over_noise_db: f64,
     /// On one channel in babble, a segment already open that came near the speaker's level
     /// goes on over frames whose smoothed level stands this far over the background voices'
     /// median and within `edge_range_db` of the speaker's level, however far under that
@@ -246,7 +240,7 @@ pub struct VadConfig {
 
 impl VadConfig {
     /// Allowed range of each setting: (key, value, lowest, highest).
-    fn ranges(&self) -> [(&'static str, f64, f64, f64); 42] {
+    fn ranges(&self) -> [(&'static str, f64, f64, f64); 41] {
         [
             (
                 "vad.line_offset_max_db",
@@ -342,12 +336,6 @@ impl VadConfig {
                 self.babble_segment_swing_db,
                 0.0,
                 60.0,
-            ),
-            (
-                "vad.babble_first_segment_over_noise_db",
-                self.babble_first_segment_over_noise_db,
-                0.0,
-                200.0,
             ),
             (
                 "vad.babble_open_over_noise_db",
@@ -492,7 +480,6 @@ impl Default for VadConfig {
             babble_speech_level_over_noise_db: 9.0,
             babble_short_segment_s: 1.2,
             babble_segment_swing_db: 2.0,
-            babble_first_segment_over_noise_db: 8.0,
             babble_open_over_noise_db: 8.0,
             babble_short_segment_over_noise_db: 8.0,
             babble_short_segment_range_db: 10.0,
