@@ -745,6 +745,8 @@ pub struct VoiceActivity {
     /// Index of the next frame to decide.
     next_decide: u64,
     frames_seen: u64,
+    /// End of the last frame pushed, seconds: no segment runs past it.
+    input_end_s: f64,
     floor: SlidingExtreme,
     level: SlidingExtreme,
     /// Minimum of the smoothed level over the floor window, digital silence left out.
@@ -911,6 +913,7 @@ impl VoiceActivity {
             smoothed_count: 0,
             next_decide: 0,
             frames_seen: 0,
+            input_end_s: 0.0,
             floor: SlidingExtreme::new(false),
             level: SlidingExtreme::new(true),
             long_floor: SlidingExtreme::new(false),
@@ -1052,6 +1055,7 @@ impl VoiceActivity {
             ..frame
         };
         self.frames_seen += 1;
+        self.input_end_s = self.input_end_s.max(frame.end_s);
         let power = db_to_power(frame.energy_db);
         self.held.push_back(Held {
             frame,
@@ -1103,6 +1107,15 @@ impl VoiceActivity {
         }
         while self.next_decide < self.frames_seen {
             self.decide_next(&mut on_decision);
+        }
+        // A recording that ends inside speech has no sound after its last frame: the end
+        // pad stops there (and `min_speech_s` still counts the sound, not the cut pad).
+        if let Some(o) = &mut self.open {
+            let past_s = o.last_active_end_s - self.input_end_s;
+            if past_s > 0.0 {
+                o.last_active_end_s = self.input_end_s.max(o.start_s);
+                o.end_pad_s = (o.end_pad_s - past_s).max(0.0);
+            }
         }
         self.close_segment();
     }
@@ -3124,5 +3137,25 @@ mod tests {
         };
         let (_, c_off) = run_pair_with(&agent, &customer, &off);
         assert!(under_the_agent_s(&c_off) > 10.0, "customer {c_off:?}");
+    }
+
+    #[test]
+    fn speech_to_the_end_of_the_input_ends_there() {
+        // With the default pads, the end pad (0.15 s) once ran past the last frame: a 0.25 s
+        // recording (found by the fuzz target) reported speech up to 0.5 s.
+        let near_the_end = run_with(
+            &frames(&[(1.0, -70.0), (0.5, -20.0), (0.1, -70.0)]),
+            VadConfig::default(),
+        );
+        assert_eq!(near_the_end.len(), 1, "{near_the_end:?}");
+        assert!((near_the_end[0].1 - 1.6).abs() < 1e-9, "{near_the_end:?}");
+        // A last word just over `min_speech_s` is still kept: the pad cut at the end is not
+        // counted against it.
+        let last_word = run_with(
+            &frames(&[(1.0, -70.0), (0.12, -20.0), (0.1, -70.0)]),
+            VadConfig::default(),
+        );
+        assert_eq!(last_word.len(), 1, "{last_word:?}");
+        assert!((last_word[0].1 - 1.22).abs() < 1e-9, "{last_word:?}");
     }
 }

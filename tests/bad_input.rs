@@ -690,8 +690,22 @@ fn fuzz_regressions_replay() {
     assert!(!files.is_empty());
     for path in &files {
         let bytes = std::fs::read(path).unwrap();
-        if let Ok(source) = agentvoice::audio::AudioSource::from_bytes(bytes, None) {
-            let _ = pipeline::analyze_source(source, &AnalysisOptions::default());
+        let Ok(source) = agentvoice::audio::AudioSource::from_bytes(bytes, None) else {
+            continue;
+        };
+        let Ok(report) = pipeline::analyze_source(source, &AnalysisOptions::default()) else {
+            continue;
+        };
+        // Speech ends inside the recording (to the report's rounding).
+        let duration_s = report.duration_s.unwrap_or(0.0);
+        let agent = report.speech.iter().flat_map(|s| &s.segments);
+        let customer = report.customer.iter().flat_map(|c| &c.speech.segments);
+        for [start, end] in agent.chain(customer) {
+            assert!(
+                *start >= 0.0 && start <= end && *end <= duration_s + 0.01,
+                "{}: segment {start}..{end} outside 0..{duration_s}",
+                path.display()
+            );
         }
     }
     if cfg!(target_os = "linux") {

@@ -38,7 +38,7 @@ fuzz_target!(|data: &[u8]| {
         .expect("a report has a speech section");
     for [start, end] in &speech.segments {
         assert!(
-            *start >= 0.0 && start <= end && *end <= duration_s + 0.1,
+            *start >= 0.0 && start <= end && *end <= duration_s + 0.01,
             "segment {start}..{end} outside 0..{duration_s}"
         );
     }
