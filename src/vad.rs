@@ -45,8 +45,9 @@
 //!    searching at most `edge_search_s` and stepping over dips up to `edge_dip_s` (at an
 //!    end, not to a lone click across the dip: `edge_click_range_db`), then
 //!    padded by `pad_end_s`, plus `babble_pad_end_s` in babble (a fading tail sinks under
-//!    the background voices before the utterance ends). In babble an end also runs on
-//!    through frames whose smoothed level stays `babble_tail_over_noise_db` over the lower
+//!    the background voices before the utterance ends), never past the input's last
+//!    frame. In babble an end also runs on through frames whose smoothed level stays
+//!    `babble_tail_over_noise_db` over the lower
 //!    quartile of the background voices' levels (a soft last phrase, too far under the
 //!    speaker's level for the edge threshold); on steady noise, through frames whose
 //!    smoothed level stays `steady_tail_over_floor_db` over the floor and within the edge
