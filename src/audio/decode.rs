@@ -512,6 +512,15 @@ mod riff {
                 if extra.is_none() {
                     return Err(Error::Format("broken ADPCM header: too short".into()));
                 }
+                // Stereo IMA ADPCM interleaves 4-byte words per channel; symphonia indexes
+                // past its buffer when the last block ends inside a word.
+                let words = 4 * channels;
+                if tag == 0x0011 && channels > 1 && !(block_align - header).is_multiple_of(words) {
+                    return Err(Error::Format(format!(
+                        "broken IMA ADPCM header: block size {block_align} does not hold whole \
+                         {words}-byte groups of {channels} channels"
+                    )));
+                }
             }
             0x0001 | 0x0003 | 0xfffe => {
                 let bytes = u32::from(bits).div_ceil(8) * u32::from(channels);
